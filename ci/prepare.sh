@@ -62,9 +62,11 @@ ensure_wheelhouse() {
   [[ -f $stamp && $(cat "$stamp") == "$want" ]] && return
   say "downloading the app's wheels into app/wheels"
   find app/wheels -name '*.whl' -delete
+  # Wheels for the image's CPython 3.11 on x86_64, whatever Python runs this script.
   timed "wheelhouse download" python3 -m pip download --quiet --no-deps --only-binary=:all: \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
-    --python-version 3.11 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform any \
+    --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
     -r app/requirements-dev.txt -d app/wheels
   echo "$want" >"$stamp"
 }

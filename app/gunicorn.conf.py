@@ -1,0 +1,35 @@
+"""Gunicorn settings for the production image (`gunicorn -c gunicorn.conf.py stockapp.wsgi:app`)."""
+import os
+import shutil
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Heartbeat files on tmpfs: a disk-backed /tmp can stall workers into timeouts.
+worker_tmp_dir = "/dev/shm"
+accesslog = "-"
+errorlog = "-"
+# gunicorn >= 25 opens a control socket under $HOME by default; the root filesystem is read-only.
+control_socket_disable = True
+# No preload: metrics must be created in each worker, after on_starting cleared the directory.
+preload_app = False
+
+
+def on_starting(server):
+    """Start from an empty multiprocess directory so dead processes' samples do not linger."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        return
+    os.makedirs(path, exist_ok=True)
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    server.log.info("cleared prometheus multiprocess dir %s", path)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

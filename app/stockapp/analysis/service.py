@@ -1,0 +1,46 @@
+"""Shared by the page and the API: symbol lookup, window parsing, achievement."""
+from flask import abort, current_app, session
+
+from ..auth.session import current_user_id
+from ..lessons.achievements import award_first_analysis
+from ..metrics import ANALYSIS_REQUESTS
+from .indicators import analyse
+from .prices import cached
+
+DEFAULT_WINDOW, MIN_WINDOW, MAX_WINDOW = 20, 2, 200
+
+
+def all_prices():
+    return cached(current_app.config["PRICE_DIR"])
+
+
+def symbols():
+    return sorted(all_prices())
+
+
+def parse_window(raw):
+    if raw is None or raw == "":
+        return DEFAULT_WINDOW
+    if not raw.isdigit() or not MIN_WINDOW <= int(raw) <= MAX_WINDOW:
+        abort(400, description=f"window must be an integer from {MIN_WINDOW} to {MAX_WINDOW}")
+    return int(raw)
+
+
+def analysis_for(symbol, window):
+    """The analysis dict for a known symbol; 404 otherwise."""
+    rows = all_prices().get(symbol.upper())
+    if rows is None:
+        abort(404, description="unknown symbol")
+    result = analyse([r["close"] for r in rows], window)
+    ANALYSIS_REQUESTS.labels(symbol=symbol.upper()).inc()
+    _note_first_analysis()
+    return {"symbol": symbol.upper(), "synthetic": True, "window": window,
+            "first_date": rows[0]["date"], "last_date": rows[-1]["date"], **result}
+
+
+def _note_first_analysis():
+    # The session remembers the award so busy readers do not write to SQLite every time.
+    user_id = current_user_id()
+    if user_id is not None and not session.get("analysis_awarded"):
+        award_first_analysis(user_id)
+        session["analysis_awarded"] = True

@@ -1,0 +1,99 @@
+"""Accounts: validation, creation, lookup, and the shared login throttle."""
+import math
+import re
+import sqlite3
+import time
+
+from flask import current_app
+
+from .. import db
+from ..metrics import LOGINS
+from .passwords import hash_password, verify_password
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
+PASSWORD_MIN, PASSWORD_MAX = 10, 256
+
+
+class UsernameTaken(Exception):
+    pass
+
+
+def validation_errors(username, password):
+    errors = []
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        errors.append("username must be 3-32 characters of a-z, 0-9 and _")
+    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        errors.append(f"password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+    return errors
+
+
+def create_user(username, password):
+    try:
+        cursor = db.execute(
+            "INSERT INTO users (username, password_hash) VALUES (?, ?)",
+            (username, hash_password(password)),
+        )
+    except sqlite3.IntegrityError:
+        raise UsernameTaken(username) from None
+    return {"id": cursor.lastrowid, "username": username}
+
+
+def get_user(user_id):
+    row = db.fetch_one("SELECT id, username FROM users WHERE id = ?", (user_id,))
+    return dict(row) if row else None
+
+
+def authenticate(username, password):
+    """The user dict when the credentials match, else None (same cost either way)."""
+    row = db.fetch_one(
+        "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
+    )
+    ok = verify_password(row["password_hash"] if row else None, password)
+    return {"id": row["id"], "username": row["username"]} if ok else None
+
+
+def _throttle_key(username):
+    # Bounded key: arbitrary input must not bloat the table.
+    return str(username).strip().lower()[:64]
+
+
+def retry_after(username):
+    """Seconds until the next attempt is allowed, or 0 when not throttled."""
+    cfg = current_app.config
+    window, now = cfg["LOGIN_WINDOW_SECONDS"], time.time()
+    row = db.fetch_one(
+        "SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts"
+        " WHERE username = ? AND attempted_at > ?",
+        (_throttle_key(username), now - window),
+    )
+    if row["n"] < cfg["LOGIN_MAX_FAILURES"]:
+        return 0
+    return max(1, math.ceil(row["oldest"] + window - now))
+
+
+def record_failure(username):
+    key, now = _throttle_key(username), time.time()
+    window = current_app.config["LOGIN_WINDOW_SECONDS"]
+    # Expired rows of every user go too, so sprayed usernames cannot grow the table.
+    db.execute("DELETE FROM login_attempts WHERE attempted_at <= ?", (now - window,))
+    db.execute("INSERT INTO login_attempts (username, attempted_at) VALUES (?, ?)", (key, now))
+
+
+def clear_failures(username):
+    db.execute("DELETE FROM login_attempts WHERE username = ?", (_throttle_key(username),))
+
+
+def login(username, password):
+    """(user, 0) on success, (None, 0) on bad credentials, (None, seconds) when throttled."""
+    wait = retry_after(username)
+    if wait:
+        LOGINS.labels(result="rate_limited").inc()
+        return None, wait
+    user = authenticate(username, password) if isinstance(password, str) else None
+    if user is None:
+        record_failure(username)
+        LOGINS.labels(result="failure").inc()
+        return None, 0
+    clear_failures(username)
+    LOGINS.labels(result="success").inc()
+    return user, 0
