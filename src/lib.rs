@@ -6,6 +6,8 @@
 pub mod command;
 pub mod compose_config;
 pub mod docker;
+pub mod hardening;
+pub mod prod;
 pub mod repo;
 pub mod stack;
 pub mod wait;

@@ -195,7 +195,7 @@ impl Stack {
 
     /// Every container of `service`, with state, health and host ports.
     pub async fn replicas(&self, service: &str) -> Result<Vec<Replica>, StackError> {
-        Ok(self.all_replicas().await?.into_iter().filter(|r| r.service == service).collect())
+        Ok(self.containers().await?.into_iter().filter(|r| r.service == service).collect())
     }
 
     /// The host port publishing `port` of the first replica of `service`.
@@ -235,7 +235,7 @@ impl Stack {
     /// Tears the stack down and checks that no container of it is left.
     pub async fn down(mut self) -> Result<(), StackError> {
         self.teardown().await;
-        let left = self.all_replicas().await?;
+        let left = self.containers().await?;
         if left.is_empty() {
             Ok(())
         } else {
@@ -323,7 +323,8 @@ impl Stack {
         }
     }
 
-    async fn all_replicas(&self) -> Result<Vec<Replica>, StackError> {
+    /// Every container of the project, stopped ones included.
+    pub async fn containers(&self) -> Result<Vec<Replica>, StackError> {
         let mut ps = self.by_name();
         ps.args(["ps", "--all", "--format", "json"]);
         let output = command::run(ps, Duration::from_secs(30)).await.map_err(|s| self.command_error(s))?;
