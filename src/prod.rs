@@ -13,6 +13,9 @@ use crate::stack::{Ready, StackSpec};
 /// Uid the app (and the secrets it reads) runs as.
 pub const APP_UID: u32 = 10001;
 
+/// The site's name in test stacks (`.test` is reserved: it can never reach a real host).
+pub const SERVER_NAME: &str = "stackproof.test";
+
 /// Secrets generated for one test stack, in a private directory removed on drop.
 pub struct Secrets {
     dir: tempfile::TempDir,
@@ -62,6 +65,10 @@ fn random_hex(bytes: usize) -> std::io::Result<String> {
 pub fn spec(label: &str, secrets: &Secrets) -> StackSpec {
     StackSpec::new(label, &[repo::path("compose.prod.yml")])
         .with_env("SECRET_KEY_PATH", secrets.path("secret_key").to_string_lossy())
+        .with_env("SERVER_NAME", SERVER_NAME)
+        .with_env("PUBLISH_ADDR", "127.0.0.1")
+        .with_env("HTTP_PORT", "0")
+        .with_env("HTTPS_PORT", "0")
         .with_wait("migrate", Ready::Completed, Duration::from_secs(120))
         .with_default_timeout(Duration::from_secs(120))
 }
@@ -70,6 +77,7 @@ pub fn spec(label: &str, secrets: &Secrets) -> StackSpec {
 pub fn allowance(service: &str) -> Allowance {
     match service {
         "migrate" => Allowance { one_shot: true, ..Allowance::default() },
+        "proxy" => Allowance { published_ports: vec![8080, 8443], ..Allowance::default() },
         _ => Allowance::default(),
     }
 }

@@ -217,6 +217,11 @@ impl Stack {
         let replica = self.replicas(service).await?.into_iter().next().ok_or_else(|| {
             StackError::NoReplica { project: self.project.clone(), service: service.to_owned() }
         })?;
+        self.exec_in(&replica, args, timeout).await
+    }
+
+    /// Runs `args` inside one given replica (`docker exec`).
+    pub async fn exec_in(&self, replica: &Replica, args: &[&str], timeout: Duration) -> Result<Output, StackError> {
         let mut exec = Command::new("docker");
         exec.arg("exec").arg(&replica.id).args(args);
         command::run(exec, timeout).await.map_err(|source| self.command_error(source))

@@ -76,3 +76,41 @@ pub fn copy_app_source(src: &Path, dest: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// A named check over a shared context, for binaries that boot one expensive stack and run
+/// many checks on it (declare with [`checks!`]).
+pub type Check<C> = (&'static str, CheckFn<C>);
+
+/// The function of a [`Check`]: an async fn over the context, boxed.
+pub type CheckFn<C> = for<'a> fn(&'a C) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
+
+/// Builds a list of [`Check`]s over context type `$ctx` from async functions
+/// `fn(&$ctx) -> anyhow::Result<()>`.
+#[macro_export]
+macro_rules! checks {
+    ($ctx:ty => $($check:ident),+ $(,)?) => {
+        vec![$((stringify!($check), {
+            fn boxed<'a>(context: &'a $ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>> {
+                Box::pin($check(context))
+            }
+            boxed as util::CheckFn<$ctx>
+        })),+]
+    };
+}
+
+/// Runs every check (a failure does not stop the others) and fails naming each failed one.
+pub async fn run_checks<C: Sync>(context: &C, checks: Vec<Check<C>>) -> anyhow::Result<()> {
+    let mut failed = Vec::new();
+    for (name, check) in checks {
+        let started = std::time::Instant::now();
+        match check(context).await {
+            Ok(()) => println!("check {name}: ok ({:?})", started.elapsed()),
+            Err(error) => {
+                println!("check {name}: FAILED: {error:#}");
+                failed.push(format!("{name}: {error:#}"));
+            }
+        }
+    }
+    anyhow::ensure!(failed.is_empty(), "{} check(s) failed:\n{}", failed.len(), failed.join("\n"));
+    Ok(())
+}

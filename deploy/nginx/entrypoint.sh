@@ -1,0 +1,94 @@
+#!/bin/bash
+# Proxy entrypoint.
+#   serve (default)  prepare TLS files, start the certificate watcher, exec nginx (PID 1, so
+#                    docker's signals reach nginx itself: SIGQUIT graceful stop, SIGHUP reload)
+#   health           HEALTHCHECK probe: stub_status answers 200 and the watcher is alive
+#   anything else    prepare, then exec it, e.g. `docker run IMAGE nginx -t`
+set -euo pipefail
+
+SERVER_NAME=${SERVER_NAME:-localhost}
+CERT_DIR=/etc/stackproof/certs/live/$SERVER_NAME
+CERT_POLL_SECONDS=${CERT_POLL_SECONDS:-60}
+RUN_DIR=/run/nginx              # tmpfs; nginx reads $RUN_DIR/tls/{fullchain,privkey}.pem
+BOOT_DIR=$RUN_DIR/bootstrap
+
+log() { printf 'entrypoint: %s\n' "$*" >&2; }
+
+# Self-signed, so the stack starts before certbot has run. Kept on tmpfs, never written to the
+# shared volume: the proxy mounts certificates read-only and certbot never sees a fake one.
+make_bootstrap() {
+    mkdir -p "$BOOT_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -subj "/CN=$SERVER_NAME" -addext "subjectAltName=DNS:$SERVER_NAME" \
+        -keyout "$BOOT_DIR/privkey.pem" -out "$BOOT_DIR/fullchain.pem" 2>/dev/null
+    log "generated a 30-day self-signed bootstrap certificate for $SERVER_NAME"
+}
+
+# The real certificate wins as soon as both of its files are readable.
+cert_source() {
+    if [[ -r $CERT_DIR/fullchain.pem && -r $CERT_DIR/privkey.pem ]]; then
+        echo "$CERT_DIR"
+    else
+        echo "$BOOT_DIR"
+    fi
+}
+
+# Changes whenever the source switches or either file is rewritten.
+cert_stamp() {
+    local dir; dir=$(cert_source)
+    echo "$dir" $(stat -L -c %Y "$dir/fullchain.pem" "$dir/privkey.pem" 2>/dev/null)
+}
+
+prepare() {
+    mkdir -p "$RUN_DIR"
+    [[ -s $BOOT_DIR/fullchain.pem ]] || make_bootstrap
+    ln -sfn "$(cert_source)" "$RUN_DIR/tls"
+    log "serving certificate from $(cert_source)"
+}
+
+# Polling, not inotify: certbot writes from another container, and polling needs no extra
+# package. A pair caught half-written fails `nginx -t`; the old one stays until the next round.
+watch_certs() {
+    set +e
+    local last now; last=$(cert_stamp)
+    while sleep "$CERT_POLL_SECONDS"; do
+        if [[ $(cert_source) == "$BOOT_DIR" ]] &&
+            ! openssl x509 -checkend 86400 -noout -in "$BOOT_DIR/fullchain.pem" >/dev/null; then
+            make_bootstrap
+        fi
+        now=$(cert_stamp)
+        [[ $now == "$last" ]] && continue
+        ln -sfn "$(cert_source)" "$RUN_DIR/tls"
+        if nginx -t -q && nginx -s reload; then
+            last=$now
+            log "certificate changed ($now): nginx reloaded"
+        else
+            log "certificate changed but nginx -t failed; retrying in ${CERT_POLL_SECONDS}s"
+        fi
+    done
+}
+
+health() {
+    local status
+    exec 3<>/dev/tcp/127.0.0.1/8081
+    printf 'GET /stub_status HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+    IFS= read -r -t 2 status <&3
+    [[ $status == *" 200 "* ]] || { echo "stub_status answered: $status"; exit 1; }
+    kill -0 "$(cat "$RUN_DIR/watch.pid")" || { echo "certificate watcher is gone"; exit 1; }
+}
+
+case ${1:-serve} in
+    serve)
+        prepare
+        watch_certs &
+        echo $! >"$RUN_DIR/watch.pid"
+        exec nginx -g 'daemon off;'
+        ;;
+    health)
+        health
+        ;;
+    *)
+        prepare
+        exec "$@"
+        ;;
+esac

@@ -1,0 +1,6 @@
+//! Judgements over what the running stack answered: headers, cookies, TLS handshakes.
+//! Each is a pure function of the observation, so each is shown failing on a bad example.
+
+pub mod cookies;
+pub mod headers;
+pub mod tls;
