@@ -154,6 +154,51 @@ pub async fn handshake(port: u16, server_name: &str, version: TlsVersion, cipher
     }
 }
 
+/// Subject and issuer of the leaf certificate a server presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedCertificate {
+    /// e.g. `CN = stackproof.test`.
+    pub subject: String,
+    /// e.g. `CN = Pebble Intermediate CA 5b2c1e`.
+    pub issuer: String,
+}
+
+/// The certificate served on 127.0.0.1:`port` for SNI `server_name` (no verification).
+pub async fn served_certificate(port: u16, server_name: &str) -> Result<Option<ServedCertificate>, TlsError> {
+    let mut client = s_client(port, server_name);
+    client.arg("-showcerts");
+    match command::run(client, Duration::from_secs(20)).await {
+        Ok(output) => Ok(parse_chain(&output.stdout)),
+        Err(CommandError::Failed { .. }) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Whether the served chain verifies against `root_pem` and matches `server_name`.
+pub async fn chain_verifies(port: u16, server_name: &str, root_pem: &Path) -> Result<bool, TlsError> {
+    let mut client = s_client(port, server_name);
+    client.arg("-CAfile").arg(root_pem).args(["-verify_return_error", "-verify_hostname", server_name]);
+    match command::run(client, Duration::from_secs(20)).await {
+        Ok(_) => Ok(true),
+        Err(CommandError::Failed { .. }) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn s_client(port: u16, server_name: &str) -> Command {
+    let mut client = Command::new("openssl");
+    client.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", server_name]);
+    client
+}
+
+/// Reads the leaf's ` 0 s:` and `   i:` lines from `s_client`'s "Certificate chain" listing.
+fn parse_chain(text: &str) -> Option<ServedCertificate> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("Certificate chain")).skip(1);
+    let subject = lines.next()?.trim().strip_prefix("0 s:")?.trim().to_owned();
+    let issuer = lines.next()?.trim().strip_prefix("i:")?.trim().to_owned();
+    Some(ServedCertificate { subject, issuer })
+}
+
 /// Reads `Protocol version:` and `Ciphersuite:` from `s_client -brief` output.
 fn parse_brief(text: &str) -> Handshake {
     let field = |name: &str| {
@@ -172,6 +217,15 @@ mod tests {
         let handshake = parse_brief(text);
         assert_eq!(handshake.protocol.as_deref(), Some("TLSv1.2"));
         assert_eq!(handshake.cipher.as_deref(), Some("ECDHE-RSA-AES128-GCM-SHA256"));
+    }
+
+    #[test]
+    fn the_leaf_of_a_chain_listing_is_read() {
+        let text = "CONNECTED(00000003)\n---\nCertificate chain\n 0 s:CN = stackproof.test\n   i:CN = Pebble Intermediate CA 1a2b\n   a:PKEY: rsaEncryption\n 1 s:CN = Pebble Intermediate CA 1a2b\n";
+        let leaf = parse_chain(text).unwrap();
+        assert_eq!(leaf.subject, "CN = stackproof.test");
+        assert_eq!(leaf.issuer, "CN = Pebble Intermediate CA 1a2b");
+        assert_eq!(parse_chain("no chain here"), None);
     }
 
     #[test]

@@ -124,6 +124,12 @@ impl StackSpec {
         }
     }
 
+    /// Adds a compose file on top of the others (an overlay).
+    pub fn with_file(mut self, file: impl AsRef<Path>) -> Self {
+        self.files.push(file.as_ref().to_path_buf());
+        self
+    }
+
     /// Activates a compose profile.
     pub fn with_profile(mut self, profile: &str) -> Self {
         self.profiles.push(profile.to_owned());
