@@ -100,17 +100,26 @@ macro_rules! checks {
 
 /// Runs every check (a failure does not stop the others) and fails naming each failed one.
 pub async fn run_checks<C: Sync>(context: &C, checks: Vec<Check<C>>) -> anyhow::Result<()> {
-    let mut failed = Vec::new();
-    for (name, check) in checks {
-        let started = std::time::Instant::now();
-        match check(context).await {
-            Ok(()) => println!("check {name}: ok ({:?})", started.elapsed()),
-            Err(error) => {
-                println!("check {name}: FAILED: {error:#}");
-                failed.push(format!("{name}: {error:#}"));
-            }
-        }
-    }
+    let failed: Vec<String> = run_each(context, checks)
+        .await
+        .into_iter()
+        .filter_map(|(name, outcome)| outcome.err().map(|error| format!("{name}: {error:#}")))
+        .collect();
     anyhow::ensure!(failed.is_empty(), "{} check(s) failed:\n{}", failed.len(), failed.join("\n"));
     Ok(())
+}
+
+/// Runs every check in order and returns each one's outcome, printing it as it goes.
+pub async fn run_each<C: Sync>(context: &C, checks: Vec<Check<C>>) -> Vec<(&'static str, anyhow::Result<()>)> {
+    let mut outcomes = Vec::new();
+    for (name, check) in checks {
+        let started = std::time::Instant::now();
+        let outcome = check(context).await;
+        match &outcome {
+            Ok(()) => println!("check {name}: ok ({:?})", started.elapsed()),
+            Err(error) => println!("check {name}: FAILED: {error:#}"),
+        }
+        outcomes.push((name, outcome));
+    }
+    outcomes
 }
