@@ -346,10 +346,10 @@ impl Stack {
         if self.down {
             return;
         }
-        if let Some(compose) = self.compose.take() {
-            if let Err(error) = compose.down().await {
-                tracing::debug!("testcontainers down failed, falling back: {error}");
-            }
+        if let Some(compose) = self.compose.take()
+            && let Err(error) = compose.down().await
+        {
+            tracing::debug!("testcontainers down failed, falling back: {error}");
         }
         let project = self.project.clone();
         let result = tokio::task::spawn_blocking(move || reaper::down_blocking(&project)).await;

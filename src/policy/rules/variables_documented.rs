@@ -1,0 +1,96 @@
+//! SP102 variables-documented: every variable the compose files use is documented in the env file.
+
+use serde_json::Value;
+
+use super::Rule;
+use crate::policy::finding::{Finding, Location, display_path};
+use crate::policy::outline::strip_comment;
+use crate::policy::project::Project;
+
+/// The rule.
+pub static RULE: Rule = Rule {
+    id: "SP102",
+    name: "variables-documented",
+    summary: "every ${VAR} or $VAR in the compose files (defaults included) is documented in .env.example",
+    check,
+};
+
+fn check(project: &Project) -> Vec<Finding> {
+    let env_file = display_path(&project.relative(&project.env.path));
+    let mut findings = Vec::new();
+    for source in &project.compose {
+        let mut used = Vec::new();
+        collect(&source.document, &mut used);
+        let mut reported: Vec<&str> = Vec::new();
+        for name in &used {
+            if project.env.documents(name) || reported.contains(&name.as_str()) {
+                continue;
+            }
+            reported.push(name);
+            let at = Location { file: project.relative(&source.path), line: line_of(&source.text, name) };
+            findings.push(RULE.finding(at, None, format!("${{{name}}} is used but not documented in {env_file}")));
+        }
+    }
+    findings
+}
+
+/// Appends the variables referenced by every string value of `value`, in order.
+fn collect(value: &Value, used: &mut Vec<String>) {
+    match value {
+        Value::String(text) => used.extend(references(text).into_iter().map(str::to_owned)),
+        Value::Array(items) => items.iter().for_each(|item| collect(item, used)),
+        Value::Object(fields) => fields.values().for_each(|field| collect(field, used)),
+        _ => {}
+    }
+}
+
+/// The variables `text` interpolates, as compose reads it: `$NAME`, `${NAME}`, `${NAME:-default}`
+/// (and the default's own variables); `$$` is a literal dollar.
+fn references(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        if let Some(escaped) = after.strip_prefix('$') {
+            rest = escaped;
+            continue;
+        }
+        let start = after.strip_prefix('{').unwrap_or(after);
+        let name = name_at(start);
+        if !name.is_empty() {
+            found.push(name);
+        }
+        rest = &start[name.len()..];
+    }
+    found
+}
+
+/// The variable name at the start of `text`, or `""`.
+fn name_at(text: &str) -> &str {
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| !(c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())))
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
+/// The first line of `text` that uses `name` outside a comment.
+fn line_of(text: &str, name: &str) -> Option<usize> {
+    text.lines().position(|line| references(strip_comment(line)).contains(&name)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_interpolation_form_is_a_reference() {
+        let text = "${A} $B ${C:-x} ${D-${E}} ${F:?need} $$G $1 ${H:+y}";
+        assert_eq!(references(text), ["A", "B", "C", "D", "E", "F", "H"]);
+    }
+
+    #[test]
+    fn commented_uses_do_not_count() {
+        assert_eq!(line_of("# ${A}\nimage: x:${A}\n", "A"), Some(2));
+    }
+}
