@@ -7,18 +7,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use stackproof::compose_config::{self, ConfigError};
-use stackproof::{docker, repo};
-
-fn compose_cli_or_skip(test: &str) -> bool {
-    match docker::compose_cli() {
-        Ok(()) => true,
-        Err(reason) if docker::required_by_env() => panic!("{test}: {reason}"),
-        Err(reason) => {
-            eprintln!("*** SKIPPED {test}: {reason} ***");
-            false
-        }
-    }
-}
+use stackproof::repo;
 
 /// Only the variables a newcomer would have: none but the public base image.
 fn newcomer_env() -> BTreeMap<String, String> {
@@ -27,7 +16,7 @@ fn newcomer_env() -> BTreeMap<String, String> {
 
 #[tokio::test]
 async fn dev_config_matches_the_reviewed_snapshot() -> Result<()> {
-    if !compose_cli_or_skip("dev_config_matches_the_reviewed_snapshot") {
+    if !util::compose_cli_or_skip("dev_config_matches_the_reviewed_snapshot") {
         return Ok(());
     }
     let rendered = compose_config::render(&[repo::path("compose.yml")], "stackproof", &newcomer_env()).await?;
@@ -37,7 +26,7 @@ async fn dev_config_matches_the_reviewed_snapshot() -> Result<()> {
 
 #[tokio::test]
 async fn a_broken_compose_file_is_rejected_with_its_key_named() -> Result<()> {
-    if !compose_cli_or_skip("a_broken_compose_file_is_rejected_with_its_key_named") {
+    if !util::compose_cli_or_skip("a_broken_compose_file_is_rejected_with_its_key_named") {
         return Ok(());
     }
     let fixture = repo::path("fixtures/compose/unknown-key.yml");

@@ -1,7 +1,8 @@
 //! `stackproof check` as CI runs it: exit codes, one readable line per finding, SARIF and JUnit
 //! reports, and clear errors for malformed input.
 
-use std::io::Write;
+mod util;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -9,21 +10,9 @@ use anyhow::Result;
 use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::Event;
 use serde_json::Value;
-use stackproof::{docker, repo};
+use stackproof::repo;
 
 const SECRETS: &str = "fixtures/policy/projects/sp101-secrets-from-files";
-
-/// Whether the compose CLI is here; if not, fails where it is required, else skips loudly.
-fn compose_cli_or_skip(test: &str) -> bool {
-    match docker::compose_cli() {
-        Ok(()) => true,
-        Err(reason) if docker::required_by_env() => panic!("{test}: the compose CLI is required here but {reason}"),
-        Err(reason) => {
-            let _ = std::io::stderr().write_all(format!("\n*** SKIPPED {test}: {reason} ***\n").as_bytes());
-            false
-        }
-    }
-}
 
 /// Runs the built binary from the repository root.
 fn stackproof(args: &[&str]) -> Result<Output> {
@@ -40,7 +29,7 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn the_clean_project_exits_0() -> Result<()> {
-    if !compose_cli_or_skip("the_clean_project_exits_0") {
+    if !util::compose_cli_or_skip("the_clean_project_exits_0") {
         return Ok(());
     }
     let output = stackproof(&["check", "fixtures/policy/projects/clean"])?;
@@ -51,7 +40,7 @@ fn the_clean_project_exits_0() -> Result<()> {
 
 #[test]
 fn a_broken_project_exits_1_with_a_line_naming_file_service_and_key() -> Result<()> {
-    if !compose_cli_or_skip("a_broken_project_exits_1_with_a_line_naming_file_service_and_key") {
+    if !util::compose_cli_or_skip("a_broken_project_exits_1_with_a_line_naming_file_service_and_key") {
         return Ok(());
     }
     let output = stackproof(&["check", SECRETS])?;
@@ -68,7 +57,7 @@ fn a_broken_project_exits_1_with_a_line_naming_file_service_and_key() -> Result<
 
 #[test]
 fn a_finding_in_an_override_points_at_the_override() -> Result<()> {
-    if !compose_cli_or_skip("a_finding_in_an_override_points_at_the_override") {
+    if !util::compose_cli_or_skip("a_finding_in_an_override_points_at_the_override") {
         return Ok(());
     }
     let clean = "fixtures/policy/projects/clean";
@@ -82,7 +71,7 @@ fn a_finding_in_an_override_points_at_the_override() -> Result<()> {
 
 #[test]
 fn sarif_names_the_rule_file_and_line() -> Result<()> {
-    if !compose_cli_or_skip("sarif_names_the_rule_file_and_line") {
+    if !util::compose_cli_or_skip("sarif_names_the_rule_file_and_line") {
         return Ok(());
     }
     let dir = tempfile::tempdir()?;
@@ -110,7 +99,7 @@ fn sarif_names_the_rule_file_and_line() -> Result<()> {
 
 #[test]
 fn junit_has_a_testcase_per_rule_and_a_failure_per_finding() -> Result<()> {
-    if !compose_cli_or_skip("junit_has_a_testcase_per_rule_and_a_failure_per_finding") {
+    if !util::compose_cli_or_skip("junit_has_a_testcase_per_rule_and_a_failure_per_finding") {
         return Ok(());
     }
     let dir = tempfile::tempdir()?;

@@ -2,28 +2,16 @@
 //! own id; the clean project passes every rule; each schema accepts its valid example and names
 //! the field its invalid example gets wrong. Needs the compose CLI (no engine) to render.
 
-use std::io::Write;
+mod util;
+
 use std::path::PathBuf;
 
 use anyhow::Result;
 use rstest::rstest;
-use stackproof::docker;
 use stackproof::policy::harness_config::HarnessConfig;
 use stackproof::policy::schema::Schema;
 use stackproof::policy::{self, Finding, Project, ProjectOptions, Role, rules};
 use stackproof::repo;
-
-/// Whether the compose CLI is here; if not, fails where it is required, else skips loudly.
-fn compose_cli_or_skip(test: &str) -> bool {
-    match docker::compose_cli() {
-        Ok(()) => true,
-        Err(reason) if docker::required_by_env() => panic!("{test}: the compose CLI is required here but {reason}"),
-        Err(reason) => {
-            let _ = std::io::stderr().write_all(format!("\n*** SKIPPED {test}: {reason} ***\n").as_bytes());
-            false
-        }
-    }
-}
 
 fn fixture_project(name: &str) -> PathBuf {
     repo::path("fixtures/policy/projects").join(name)
@@ -52,7 +40,7 @@ async fn each_broken_project_fails_with_exactly_its_rule(
     #[case] rule: &str,
     #[case] says: &str,
 ) -> Result<()> {
-    if !compose_cli_or_skip(&format!("each_broken_project_fails_with_exactly_its_rule::{fixture}")) {
+    if !util::compose_cli_or_skip(&format!("each_broken_project_fails_with_exactly_its_rule::{fixture}")) {
         return Ok(());
     }
     let found = findings(fixture).await?;
@@ -75,7 +63,7 @@ fn every_rule_has_a_fixture_project_named_for_it() {
 
 #[tokio::test]
 async fn the_clean_project_passes_every_rule() -> Result<()> {
-    if !compose_cli_or_skip("the_clean_project_passes_every_rule") {
+    if !util::compose_cli_or_skip("the_clean_project_passes_every_rule") {
         return Ok(());
     }
     let found = findings("clean").await?;
@@ -85,7 +73,7 @@ async fn the_clean_project_passes_every_rule() -> Result<()> {
 
 #[tokio::test]
 async fn one_shots_are_known_from_the_compose_file_which_the_json_render_drops() -> Result<()> {
-    if !compose_cli_or_skip("one_shots_are_known_from_the_compose_file_which_the_json_render_drops") {
+    if !util::compose_cli_or_skip("one_shots_are_known_from_the_compose_file_which_the_json_render_drops") {
         return Ok(());
     }
     let project = load("clean").await?;

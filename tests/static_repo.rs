@@ -1,5 +1,5 @@
 //! This repository's own production stack passes every static rule, and the one thing an
-//! operator must add by hand (the secret file, never committed) is caught when missing, which
+//! operator must add by hand (the secret files, never committed) is caught when missing, which
 //! `docker compose config` alone does not notice.
 
 mod util;
@@ -8,37 +8,42 @@ use std::io::Write;
 
 use anyhow::Result;
 use stackproof::policy::{self, Project, ProjectOptions};
-use stackproof::{docker, prod, repo};
+use stackproof::repo;
 
-fn compose_cli_or_skip(test: &str) -> bool {
-    match docker::compose_cli() {
-        Ok(()) => true,
-        Err(reason) if docker::required_by_env() => panic!("{test}: the compose CLI is required here but {reason}"),
-        Err(reason) => {
-            let _ = std::io::stderr().write_all(format!("\n*** SKIPPED {test}: {reason} ***\n").as_bytes());
-            false
-        }
-    }
+/// The secrets `.env.example` expects under `./secrets/`: (variable, file name).
+fn expected_secrets() -> Result<Vec<(String, String)>> {
+    let example = std::fs::read_to_string(repo::path(".env.example"))?;
+    Ok(example
+        .lines()
+        .filter_map(|line| line.split_once("=./secrets/"))
+        .map(|(variable, name)| (variable.to_owned(), name.trim().to_owned()))
+        .collect())
 }
 
-/// `.env.example` with its secret path pointing at `secret`, in a temporary file.
-fn env_with_secret(secret: &std::path::Path) -> Result<tempfile::NamedTempFile> {
-    let example = std::fs::read_to_string(repo::path(".env.example"))?;
+/// `.env.example` with every secret path pointing at a generated file in `dir`.
+fn env_with_generated_secrets(dir: &std::path::Path) -> Result<tempfile::NamedTempFile> {
+    let secrets = expected_secrets()?;
     let mut file = tempfile::NamedTempFile::new()?;
-    for line in example.lines() {
-        let line = if line.starts_with("SECRET_KEY_PATH=") { format!("SECRET_KEY_PATH={}", secret.display()) } else { line.to_owned() };
-        writeln!(file, "{line}")?;
+    for line in std::fs::read_to_string(repo::path(".env.example"))?.lines() {
+        match secrets.iter().find(|(variable, _)| line.starts_with(&format!("{variable}="))) {
+            Some((variable, name)) => {
+                let path = dir.join(name);
+                std::fs::write(&path, "not-a-real-secret")?;
+                writeln!(file, "{variable}={}", path.display())?;
+            }
+            None => writeln!(file, "{line}")?,
+        }
     }
     Ok(file)
 }
 
 #[tokio::test]
 async fn the_production_stack_passes_every_rule() -> Result<()> {
-    if !compose_cli_or_skip("the_production_stack_passes_every_rule") {
+    if !util::compose_cli_or_skip("the_production_stack_passes_every_rule") {
         return Ok(());
     }
-    let secrets = prod::Secrets::generate()?;
-    let env = env_with_secret(&secrets.path("secret_key"))?;
+    let dir = tempfile::tempdir()?;
+    let env = env_with_generated_secrets(dir.path())?;
     let options = ProjectOptions { dir: repo::root().to_path_buf(), env_file: Some(env.path().to_path_buf()), ..Default::default() };
     let findings = policy::check(&Project::load(&options).await?);
     let shown: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
@@ -47,14 +52,19 @@ async fn the_production_stack_passes_every_rule() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_secret_file_not_yet_created_is_reported() -> Result<()> {
-    if !compose_cli_or_skip("a_secret_file_not_yet_created_is_reported") {
+async fn every_secret_file_not_yet_created_is_reported() -> Result<()> {
+    if !util::compose_cli_or_skip("every_secret_file_not_yet_created_is_reported") {
         return Ok(());
     }
+    let secrets = expected_secrets()?;
+    assert!(!secrets.is_empty(), ".env.example names no secret file");
     let options = ProjectOptions { dir: repo::root().to_path_buf(), ..Default::default() };
     let findings = policy::check(&Project::load(&options).await?);
     let shown: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
-    assert_eq!(findings.len(), 1, "{shown:#?}");
-    assert!(shown[0].contains("SP103") && shown[0].contains("secrets/secret_key"), "{shown:#?}");
+    assert_eq!(findings.len(), secrets.len(), "{shown:#?}");
+    for (_, name) in &secrets {
+        let reported = shown.iter().any(|f| f.contains("SP103") && f.contains(&format!("secrets/{name}")));
+        assert!(reported, "missing secrets/{name} went unreported: {shown:#?}");
+    }
     Ok(())
 }

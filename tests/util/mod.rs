@@ -22,7 +22,16 @@ pub fn init_tracing() {
 /// `STACKPROOF_REQUIRE_DOCKER=1`), else prints a loud skip line that test capture does not hide.
 pub fn docker_or_skip(test: &str) -> bool {
     init_tracing();
-    match docker::availability() {
+    usable_or_skip(test, docker::availability())
+}
+
+/// Like [`docker_or_skip`], for tests that only need the compose CLI (rendering, no engine).
+pub fn compose_cli_or_skip(test: &str) -> bool {
+    usable_or_skip(test, docker::compose_cli())
+}
+
+fn usable_or_skip(test: &str, usable: Result<(), docker::DockerUnavailable>) -> bool {
+    match usable {
         Ok(()) => true,
         Err(reason) if docker::required_by_env() => {
             panic!("{test}: Docker is required here ({}=1 or CI=true) but {reason}", docker::REQUIRE_DOCKER_VAR)
