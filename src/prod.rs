@@ -28,6 +28,7 @@ impl Secrets {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
         let secrets = Self { dir };
         secrets.write("secret_key", &random_hex(32)?)?;
+        secrets.write("restic_password", &random_hex(32)?)?;
         Ok(secrets)
     }
 
@@ -65,6 +66,7 @@ fn random_hex(bytes: usize) -> std::io::Result<String> {
 pub fn spec(label: &str, secrets: &Secrets) -> StackSpec {
     StackSpec::new(label, &[repo::path("compose.prod.yml")])
         .with_env("SECRET_KEY_PATH", secrets.path("secret_key").to_string_lossy())
+        .with_env("RESTIC_PASSWORD_PATH", secrets.path("restic_password").to_string_lossy())
         .with_env("SERVER_NAME", SERVER_NAME)
         .with_env("PUBLISH_ADDR", "127.0.0.1")
         .with_env("HTTP_PORT", "0")
