@@ -7,6 +7,7 @@ pub mod command;
 pub mod compose_config;
 pub mod docker;
 pub mod hardening;
+pub mod load;
 pub mod policy;
 pub mod probe;
 pub mod prod;
