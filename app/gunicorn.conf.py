@@ -4,6 +4,13 @@ import shutil
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Threaded workers keep connections alive between requests (sync workers close every one), so
+# the proxy's upstream keepalive pool saves a TCP handshake per request.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Longer than the proxy's keepalive_timeout (50 s): the proxy, not gunicorn, closes idle
+# connections, so nginx never sends a request on a connection gunicorn is closing.
+keepalive = 75
 # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers into timeouts.
 worker_tmp_dir = "/dev/shm"
 accesslog = "-"

@@ -42,11 +42,14 @@ const NO_TLS_1_3: Mutant = Mutant {
     edits: &[("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2;")],
 };
 
-const NO_RETRY_ON_ANOTHER_REPLICA: Mutant = Mutant {
+const NO_RETRY_NO_KEEPALIVE: Mutant = Mutant {
     service: "proxy",
     source: "deploy/nginx/snippets/proxy-app.conf",
     mounted_at: "/etc/nginx/snippets/proxy-app.conf",
-    edits: &[("proxy_next_upstream error timeout http_502 http_503;", "proxy_next_upstream off;")],
+    edits: &[
+        ("proxy_next_upstream error timeout http_502 http_503;", "proxy_next_upstream off;"),
+        ("proxy_set_header Connection \"\";", ""),
+    ],
 };
 
 const MOVED_PERMANENTLY_AND_NO_ACME: Mutant = Mutant {
@@ -133,7 +136,7 @@ async fn expect_failures(label: &str, spec: stackproof::stack::StackSpec, only: 
 async fn a_weakened_proxy_and_app_fail_the_checks_that_guard_them() -> Result<()> {
     require_docker!("a_weakened_proxy_and_app_fail_the_checks_that_guard_them");
     let dir = tempfile::tempdir()?;
-    let mutants = [WEAK_TLS_AND_NO_HEADERS, NO_RETRY_ON_ANOTHER_REPLICA, MOVED_PERMANENTLY_AND_NO_ACME, NO_OWNERSHIP_CHECK, NO_LOGIN_REQUIRED];
+    let mutants = [WEAK_TLS_AND_NO_HEADERS, NO_RETRY_NO_KEEPALIVE, MOVED_PERMANENTLY_AND_NO_ACME, NO_OWNERSHIP_CHECK, NO_LOGIN_REQUIRED];
     // The development config: Flask's cookie defaults (no Secure, no __Host- prefix).
     let dev_cookies = ("app", "    environment:\n      STOCKAPP_ENV: development");
     let secrets = prod::Secrets::generate()?;
@@ -148,6 +151,7 @@ async fn a_weakened_proxy_and_app_fail_the_checks_that_guard_them() -> Result<()
         "anonymous_users_are_refused_protected_routes",
         "a_user_cannot_read_another_users_progress",
         "metrics_are_not_reachable_through_the_proxy",
+        "the_proxy_keeps_idle_connections_to_every_replica",
         "killing_a_replica_under_load_fails_no_request",
     ])
     .await

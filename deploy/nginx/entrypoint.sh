@@ -10,6 +10,9 @@ SERVER_NAME=${SERVER_NAME:-localhost}
 CERT_DIR=/etc/stackproof/certs/live/$SERVER_NAME
 CERT_POLL_SECONDS=${CERT_POLL_SECONDS:-60}
 RUN_DIR=/run/nginx              # tmpfs; nginx reads $RUN_DIR/tls/{fullchain,privkey}.pem
+APP_HOST=${APP_HOST:-app}       # the app's compose service name: Docker's DNS lists every replica
+APP_PORT=${APP_PORT:-8000}
+REPLICA_POLL_SECONDS=${REPLICA_POLL_SECONDS:-2}
 BOOT_DIR=$RUN_DIR/bootstrap
 
 log() { printf 'entrypoint: %s\n' "$*" >&2; }
@@ -39,8 +42,47 @@ cert_stamp() {
     echo "$dir" $(stat -L -c %Y "$dir/fullchain.pem" "$dir/privkey.pem" 2>/dev/null)
 }
 
+# Every replica's address, as Docker's DNS answers right now (empty while none runs).
+replica_addresses() {
+    getent ahostsv4 "$APP_HOST" | awk '{ print $1 }' | sort -u | tr '\n' ' '
+}
+
+# nginx 1.22 resolves an upstream's server names once, at start: so the upstream block is
+# written from the DNS answer, and rewritten (then nginx reloaded) whenever the answer changes.
+# With no replica, one `down` server makes nginx answer 502 at once instead of failing to start.
+write_upstream() {
+    local addresses=$1 address
+    {
+        echo "upstream app {"
+        [[ -n ${addresses// /} ]] || echo "    server 127.0.0.1:$APP_PORT down;"
+        for address in $addresses; do
+            echo "    server $address:$APP_PORT max_fails=1 fail_timeout=5s;"
+        done
+        # Idle connections kept per worker; below gunicorn's keepalive so nginx closes first.
+        echo "    keepalive 16;"
+        echo "    keepalive_timeout 50s;"
+        echo "}"
+    } >"$RUN_DIR/upstream.conf.new"
+    mv "$RUN_DIR/upstream.conf.new" "$RUN_DIR/upstream.conf"
+}
+
+watch_replicas() {
+    set +e
+    local last now; last=$(replica_addresses)
+    while sleep "$REPLICA_POLL_SECONDS"; do
+        now=$(replica_addresses)
+        [[ $now == "$last" ]] && continue
+        write_upstream "$now"
+        if nginx -t -q && nginx -s reload; then
+            log "app replicas now: ${now:-none}: nginx reloaded"
+            last=$now
+        fi
+    done
+}
+
 prepare() {
     mkdir -p "$RUN_DIR"
+    write_upstream "$(replica_addresses)"
     [[ -s $BOOT_DIR/fullchain.pem ]] || make_bootstrap
     ln -sfn "$(cert_source)" "$RUN_DIR/tls"
     log "serving certificate from $(cert_source)"
@@ -75,6 +117,7 @@ health() {
     IFS= read -r -t 2 status <&3
     [[ $status == *" 200 "* ]] || { echo "stub_status answered: $status"; exit 1; }
     kill -0 "$(cat "$RUN_DIR/watch.pid")" || { echo "certificate watcher is gone"; exit 1; }
+    kill -0 "$(cat "$RUN_DIR/replicas.pid")" || { echo "replica watcher is gone"; exit 1; }
 }
 
 case ${1:-serve} in
@@ -82,6 +125,8 @@ case ${1:-serve} in
         prepare
         watch_certs &
         echo $! >"$RUN_DIR/watch.pid"
+        watch_replicas &
+        echo $! >"$RUN_DIR/replicas.pid"
         exec nginx -g 'daemon off;'
         ;;
     health)

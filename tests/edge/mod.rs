@@ -77,6 +77,7 @@ pub fn all() -> Vec<util::Check<Edge>> {
         a_user_cannot_read_another_users_progress,
         metrics_are_not_reachable_through_the_proxy,
         requests_are_spread_over_every_replica,
+        the_proxy_keeps_idle_connections_to_every_replica,
         // Last: it kills a replica.
         killing_a_replica_under_load_fails_no_request,
     ]
@@ -245,6 +246,48 @@ pub async fn requests_are_spread_over_every_replica(edge: &Edge) -> Result<()> {
         let served = served_by(&edge.stack, replica, "/lessons").await? - before;
         ensure!(served > 0.0, "replica {} served none of 40 requests", replica.name);
         println!("  {} served {served} of 40", replica.name);
+    }
+    Ok(())
+}
+
+/// The proxy's addresses as /proc/net/tcp writes them (IPv4, little-endian hex).
+async fn proxy_addresses(stack: &Stack) -> Result<Vec<String>> {
+    let mut hex = Vec::new();
+    for proxy in stack.replicas("proxy").await? {
+        let format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
+        let output = tokio::process::Command::new("docker").args(["inspect", "-f", format, &proxy.id]).output().await?;
+        for address in String::from_utf8_lossy(&output.stdout).split_whitespace() {
+            let ip: std::net::Ipv4Addr = address.parse().with_context(|| format!("proxy address {address}"))?;
+            hex.push(format!("{:08X}", u32::from_le_bytes(ip.octets())));
+        }
+    }
+    Ok(hex)
+}
+
+/// Established TCP connections from the proxy to port 8000 inside `replica` (other clients,
+/// such as Prometheus scraping /metrics, keep their own connections and do not count).
+async fn established_from_proxy(stack: &Stack, replica: &Replica, proxy: &[String]) -> Result<usize> {
+    let table = stack.exec_in(replica, &["cat", "/proc/net/tcp"], Duration::from_secs(30)).await?.stdout;
+    let from_proxy = |line: &&str| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let local_is_app = fields.get(1).is_some_and(|local| local.ends_with(":1F40"));
+        let remote_is_proxy = fields.get(2).is_some_and(|remote| proxy.iter().any(|p| remote.starts_with(p.as_str())));
+        local_is_app && remote_is_proxy && fields.get(3) == Some(&"01")
+    };
+    Ok(table.lines().skip(1).filter(from_proxy).count())
+}
+
+pub async fn the_proxy_keeps_idle_connections_to_every_replica(edge: &Edge) -> Result<()> {
+    let client = edge.client()?;
+    for _ in 0..20 {
+        ensure!(client.get(edge.url("/lessons")).send().await?.status() == 200, "GET /lessons failed");
+    }
+    let proxy = proxy_addresses(&edge.stack).await?;
+    ensure!(!proxy.is_empty(), "the proxy has no address");
+    for replica in edge.stack.replicas("app").await? {
+        let idle = established_from_proxy(&edge.stack, &replica, &proxy).await?;
+        ensure!(idle > 0, "no connection from the proxy stays open to {} (no upstream keepalive)", replica.name);
+        println!("  {} keeps {idle} connection(s) open", replica.name);
     }
     Ok(())
 }
