@@ -50,7 +50,10 @@ impl Edge {
     }
 
     fn client_for(&self, name: &str, trust_ca: bool) -> Result<reqwest::Client> {
+        // No transparent decompression (another crate turns reqwest's gzip feature on): the
+        // checks must see the Content-Encoding the proxy sent.
         let mut builder = reqwest::Client::builder()
+            .no_gzip()
             .resolve(name, SocketAddr::from(([127, 0, 0, 1], 0)))
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -76,6 +79,11 @@ pub fn all() -> Vec<util::Check<Edge>> {
         anonymous_users_are_refused_protected_routes,
         a_user_cannot_read_another_users_progress,
         metrics_are_not_reachable_through_the_proxy,
+        static_files_are_served_by_the_proxy_gzipped,
+        oversized_request_bodies_are_refused_by_the_proxy,
+        state_changing_requests_without_a_csrf_token_are_refused,
+        login_attempts_are_rate_limited_per_client,
+        api_requests_are_rate_limited_per_client,
         requests_are_spread_over_every_replica,
         the_proxy_keeps_idle_connections_to_every_replica,
         // Last: it kills a replica.
@@ -215,6 +223,91 @@ pub async fn metrics_are_not_reachable_through_the_proxy(edge: &Edge) -> Result<
         let body = response.text().await?;
         ensure!(status == 404 && !body.contains("stockapp_"), "GET {path} answered {status} with metrics");
     }
+    Ok(())
+}
+
+/// A username no other check uses.
+fn fresh_username(tag: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{tag}_{n}_{nanos}")
+}
+
+async fn csrf_token(edge: &Edge, client: &reqwest::Client) -> Result<String> {
+    let body: Value = client.get(edge.url("/api/csrf")).send().await?.json().await?;
+    Ok(body["csrf_token"].as_str().context("no csrf_token")?.to_owned())
+}
+
+pub async fn static_files_are_served_by_the_proxy_gzipped(edge: &Edge) -> Result<()> {
+    const FLASK_STATIC_ROUTE: &str = "/static/<path:filename>";
+    let replicas = edge.stack.replicas("app").await?;
+    let mut before = Vec::new();
+    for replica in &replicas {
+        before.push(served_by(&edge.stack, replica, FLASK_STATIC_ROUTE).await?);
+    }
+    let response = edge.client()?.get(edge.url("/static/style.css")).header("accept-encoding", "gzip").send().await?;
+    let encoding = response.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ensure!(response.status() == 200, "/static/style.css answered {}", response.status());
+    ensure!(encoding == "gzip", "/static/style.css is not gzipped (content-encoding {encoding:?})");
+    for (replica, before) in replicas.iter().zip(before) {
+        let reached = served_by(&edge.stack, replica, FLASK_STATIC_ROUTE).await? - before;
+        ensure!(reached == 0.0, "a static file request reached the app ({}), not served by the proxy", replica.name);
+    }
+    Ok(())
+}
+
+pub async fn oversized_request_bodies_are_refused_by_the_proxy(edge: &Edge) -> Result<()> {
+    let body = vec![b'x'; 1024 * 1024 + 1024];
+    let response = edge.client()?.post(edge.url("/api/auth/login")).header("content-type", "application/json").body(body).send().await?;
+    let status = response.status();
+    let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ensure!(status == 413, "a 1 MiB + 1 KiB body answered {status}");
+    // The app answers JSON on /api/; nginx's own 413 page is HTML: the proxy refused it.
+    ensure!(kind.starts_with("text/html"), "413 came from the app ({kind}), the proxy let the body through");
+    Ok(())
+}
+
+pub async fn state_changing_requests_without_a_csrf_token_are_refused(edge: &Edge) -> Result<()> {
+    let client = edge.client()?;
+    let username = fresh_username("csrf");
+    let account = json!({"username": username, "password": "a long enough password"});
+    let forged = client.post(edge.url("/api/auth/register")).json(&account).send().await?.status();
+    ensure!(forged == 400, "registration without a CSRF token answered {forged}");
+    let token = csrf_token(edge, &client).await?;
+    let genuine = client.post(edge.url("/api/auth/register")).header("X-CSRFToken", token).json(&account).send().await?.status();
+    ensure!(genuine == 201, "the refused request still created the account (retry answered {genuine})");
+    Ok(())
+}
+
+pub async fn login_attempts_are_rate_limited_per_client(edge: &Edge) -> Result<()> {
+    // A new username each time: the app's per-account limit never triggers, only the proxy's
+    // per-client one can answer 429.
+    let client = edge.client()?;
+    let token = csrf_token(edge, &client).await?;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let attempt = json!({"username": fresh_username("guess"), "password": "wrong password"});
+        let response = client.post(edge.url("/api/auth/login")).header("X-CSRFToken", &token).json(&attempt).send().await?;
+        statuses.push(response.status().as_u16());
+    }
+    ensure!(statuses.contains(&429), "8 rapid failed logins from one client never met 429: {statuses:?}");
+    Ok(())
+}
+
+pub async fn api_requests_are_rate_limited_per_client(edge: &Edge) -> Result<()> {
+    let client = edge.client()?;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let (client, url) = (client.clone(), edge.url("/api/lessons"));
+        burst.spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
+    }
+    let mut limited = 0;
+    while let Some(status) = burst.join_next().await {
+        limited += usize::from(status?? == 429);
+    }
+    ensure!(limited > 0, "100 simultaneous API requests from one client were all let through");
+    println!("  {limited} of 100 simultaneous API requests were limited");
     Ok(())
 }
 
