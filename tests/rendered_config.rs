@@ -1,5 +1,6 @@
-//! The rendered dev configuration is a reviewed snapshot: any change to the dev workflow
-//! (service, command, mount, port, variable) shows up as a diff to accept or reject.
+//! The rendered dev and production configurations are reviewed snapshots: any change to the
+//! dev workflow or the production stack (service, command, mount, port, limit, variable) shows
+//! up as a diff to accept or reject.
 
 mod util;
 
@@ -21,6 +22,29 @@ async fn dev_config_matches_the_reviewed_snapshot() -> Result<()> {
     }
     let rendered = compose_config::render(&[repo::path("compose.yml")], "stackproof", &newcomer_env()).await?;
     insta::assert_yaml_snapshot!("dev_compose_config", compose_config::normalise(rendered, repo::root()));
+    Ok(())
+}
+
+/// The documented defaults of `.env.example`, every profile on.
+fn documented_env() -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(repo::path(".env.example"))?;
+    let mut env: BTreeMap<String, String> = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    env.insert("COMPOSE_PROFILES".to_owned(), "*".to_owned());
+    Ok(env)
+}
+
+#[tokio::test]
+async fn prod_config_matches_the_reviewed_snapshot() -> Result<()> {
+    if !util::compose_cli_or_skip("prod_config_matches_the_reviewed_snapshot") {
+        return Ok(());
+    }
+    let rendered = compose_config::render(&[repo::path("compose.prod.yml")], "stackproof-prod", &documented_env()?).await?;
+    insta::assert_yaml_snapshot!("prod_compose_config", compose_config::normalise(rendered, repo::root()));
     Ok(())
 }
 
