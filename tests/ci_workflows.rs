@@ -1,6 +1,8 @@
 //! The CI workflows under `ci/workflows/` are well-formed and every command they run names
 //! scripts, test targets, binaries and files that exist, so a rename cannot silently break CI.
 
+mod util;
+
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
@@ -19,15 +21,6 @@ fn workflows() -> Result<Vec<(String, Value)>> {
     }
     ensure!(!found.is_empty(), "no workflow in ci/workflows");
     Ok(found)
-}
-
-/// Every `run:` command of every step of every job.
-fn commands(workflow: &Value) -> Vec<String> {
-    let jobs = workflow["jobs"].as_object().cloned().unwrap_or_default();
-    jobs.values()
-        .flat_map(|job| job["steps"].as_array().cloned().unwrap_or_default())
-        .filter_map(|step| step["run"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// What a command refers to that must exist, as repository paths, with why.
@@ -64,7 +57,7 @@ fn every_workflow_has_triggers_and_jobs_with_bounded_time() -> Result<()> {
 fn every_command_names_things_that_exist() -> Result<()> {
     let mut missing = Vec::new();
     for (name, workflow) in workflows()? {
-        for command in commands(&workflow) {
+        for command in util::workflow_commands(&workflow) {
             for (path, what) in references(&command) {
                 if !repo::path(&path).exists() {
                     missing.push(format!("{name}: {what} {path} does not exist (in `{command}`)"));

@@ -3,6 +3,8 @@
 //! limits included); thresholds are judged as a pure function, saying by how much a breach
 //! missed; the reports say the same; and the nightly workflow runs only what exists.
 
+mod util;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -210,15 +212,6 @@ fn a_baseline_comparison_gives_each_metrics_change_and_direction() -> Result<()>
     Ok(())
 }
 
-/// Every command a workflow step runs, one string per `run:` block.
-fn workflow_runs(workflow: &Value) -> Vec<String> {
-    let jobs = workflow["jobs"].as_object().cloned().unwrap_or_default();
-    jobs.values()
-        .flat_map(|job| job["steps"].as_array().cloned().unwrap_or_default())
-        .filter_map(|step| step["run"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[test]
 fn the_nightly_workflow_runs_the_nightly_profile_with_files_that_exist() -> Result<()> {
     let path = repo::path("ci/workflows/nightly.yml");
@@ -226,7 +219,7 @@ fn the_nightly_workflow_runs_the_nightly_profile_with_files_that_exist() -> Resu
     let triggers = &workflow["on"];
     assert!(triggers["schedule"][0]["cron"].is_string(), "no schedule: {triggers}");
     assert!(triggers.get("workflow_dispatch").is_some(), "no manual trigger: {triggers}");
-    let runs = workflow_runs(&workflow);
+    let runs = util::workflow_commands(&workflow);
     let script = runs.join("\n");
     assert!(script.contains("ci/prepare.sh"), "the machine is not prepared:\n{script}");
     let words: Vec<&str> = script.split_whitespace().map(|w| w.trim_matches(['"', '\''])).collect();

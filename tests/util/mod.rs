@@ -132,3 +132,12 @@ pub async fn run_each<C: Sync>(context: &C, checks: Vec<Check<C>>) -> Vec<(&'sta
     }
     outcomes
 }
+
+/// Every `run:` command of every step of every job of a CI workflow.
+pub fn workflow_commands(workflow: &serde_json::Value) -> Vec<String> {
+    let jobs = workflow["jobs"].as_object().cloned().unwrap_or_default();
+    jobs.values()
+        .flat_map(|job| job["steps"].as_array().cloned().unwrap_or_default())
+        .filter_map(|step| step["run"].as_str().map(str::to_owned))
+        .collect()
+}
