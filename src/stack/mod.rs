@@ -20,6 +20,10 @@ use crate::docker::{self, DockerUnavailable};
 use crate::repo;
 use crate::wait::{self, WaitError};
 
+/// The Compose project name every stack's images are built under, so that they carry the
+/// same labels from one build to the next and a rebuild of unchanged sources is a cache hit.
+pub const BUILD_PROJECT: &str = "stackproof-images";
+
 /// Everything that can go wrong with a stack under test; each names the project.
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
@@ -279,7 +283,9 @@ impl Stack {
     }
 
     /// Builds the stack's images, once per process for the same files and variables: stacks
-    /// booted in parallel wait for one build instead of racing.
+    /// booted in parallel wait for one build instead of racing. The build runs under
+    /// [`BUILD_PROJECT`], not the stack's unique name: Compose labels images with the project,
+    /// so a unique name would make every build a new image and leave the last one dangling.
     async fn build(&self) -> Result<(), StackError> {
         static BUILT: tokio::sync::Mutex<BTreeSet<String>> = tokio::sync::Mutex::const_new(BTreeSet::new());
         let key = format!("{:?} {:?}", self.spec.files, self.compose_env());
@@ -288,7 +294,7 @@ impl Stack {
             return Ok(());
         }
         let started = Instant::now();
-        let mut build = self.with_files();
+        let mut build = self.compose_files(BUILD_PROJECT);
         build.arg("build");
         command::run(build, Duration::from_secs(1200)).await.map_err(|source| self.command_error(source))?;
         tracing::info!(project = %self.project, elapsed = ?started.elapsed(), "images built");
@@ -364,8 +370,13 @@ impl Stack {
 
     /// `docker compose` with this stack's files, project name and environment.
     fn with_files(&self) -> Command {
+        self.compose_files(&self.project)
+    }
+
+    /// `docker compose` on the stack's files and variables under `project`.
+    fn compose_files(&self, project: &str) -> Command {
         let mut compose = Command::new("docker");
-        compose.arg("compose").arg("--project-name").arg(&self.project);
+        compose.arg("compose").arg("--project-name").arg(project);
         for file in &self.spec.files {
             compose.arg("-f").arg(file);
         }
