@@ -161,6 +161,8 @@ struct Write {
     record: Record,
     sent: Instant,
     acked: Instant,
+    /// For a registration: the account's id and the client holding its session.
+    account: Option<(i64, reqwest::Client)>,
 }
 
 /// A row the API creates, named as the database shows it (`kind|username|detail`).
@@ -178,15 +180,16 @@ async fn write_until(api: Api, writer: usize, lessons: Vec<String>, stop: Arc<At
         let token = api.get(&client, "/api/csrf").await?["csrf_token"].as_str().context("no csrf_token")?.to_owned();
         let body = json!({"username": username, "password": PASSWORD});
         let (answer, sent) = api.post(&client, "/api/auth/register", &token, &body).await?;
-        writes.push(Write { record: format!("user|{username}|"), sent, acked: Instant::now() });
+        let id = answer["user"]["id"].as_i64().context("registration returned no user id")?;
+        writes.push(Write { record: format!("user|{username}|"), sent, acked: Instant::now(), account: Some((id, client.clone())) });
         let token = answer["csrf_token"].as_str().context("registration returned no csrf_token")?.to_owned();
         for slug in &lessons {
             let (answer, sent) = api.post(&client, &format!("/api/lessons/{slug}/complete"), &token, &json!({})).await?;
             let acked = Instant::now();
-            writes.push(Write { record: format!("progress|{username}|{slug}"), sent, acked });
+            writes.push(Write { record: format!("progress|{username}|{slug}"), sent, acked, account: None });
             for achievement in answer["new_achievements"].as_array().into_iter().flatten() {
                 let code = achievement["code"].as_str().context("achievement without code")?;
-                writes.push(Write { record: format!("achievement|{username}|{code}"), sent, acked });
+                writes.push(Write { record: format!("achievement|{username}|{code}"), sent, acked, account: None });
             }
         }
     }
@@ -220,6 +223,7 @@ async fn drill(site: &Site) -> Result<()> {
     check_restored(&load, &present)?;
     check_database_whole(site).await?;
     check_served_through_the_api(site, &load, &present).await?;
+    check_lost_sessions_are_refused(site, &load, &present).await?;
     let newest = load.writes.iter().filter(|w| present.contains(&w.record)).map(|w| w.acked).max().context("nothing restored")?;
     println!("drill: restore: {:.1} s ({})", restore_time.as_secs_f64(), last_line(&restored.stderr));
     println!("drill: RPO {:.1} s: the newest restored write was acknowledged that long before the fault \
@@ -328,6 +332,28 @@ async fn check_database_whole(site: &Site) -> Result<()> {
 
 /// Users who registered before the backup log in (their password hashes are back) and read
 /// their progress and achievements through the proxy, as the restored database holds them.
+/// The restore lost the accounts registered after the backup, and SQLite gives their ids to
+/// the next accounts: the first new account gets the first lost account's id, and that lost
+/// account's session cookie must not pass for it.
+async fn check_lost_sessions_are_refused(site: &Site, load: &Load, present: &BTreeSet<Record>) -> Result<()> {
+    let (lost_id, lost_client) = load
+        .writes
+        .iter()
+        .filter(|w| !present.contains(&w.record))
+        .filter_map(|w| w.account.as_ref())
+        .min_by_key(|(id, _)| *id)
+        .context("no account was lost by the restore: nothing to check sessions against")?;
+    let (api, client) = (&site.api, site.api.client()?);
+    let token = api.get(&client, "/api/csrf").await?["csrf_token"].as_str().context("no csrf_token")?.to_owned();
+    let body = json!({"username": format!("drill_successor_{}", std::process::id()), "password": PASSWORD});
+    let successor = api.post(&client, "/api/auth/register", &token, &body).await?.0["user"]["id"].as_i64().context("no user id")?;
+    ensure!(successor == *lost_id, "the new account got id {successor}, not the lost account's {lost_id}: the check would prove nothing");
+    let me = lost_client.get(api.url("/api/me")).send().await?;
+    ensure!(me.status() == 401, "a session of the lost account {lost_id} answered {} for the new account with its id", me.status());
+    println!("drill: the new account {successor} reuses a lost account's id; the lost account's session is refused (401)");
+    Ok(())
+}
+
 async fn check_served_through_the_api(site: &Site, load: &Load, present: &BTreeSet<Record>) -> Result<()> {
     let users: Vec<&str> = load
         .writes

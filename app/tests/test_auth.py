@@ -101,3 +101,44 @@ def test_html_login_failure_is_generic(client):
     response = client.post("/login", data=form)
     assert response.status_code == 401
     assert "Invalid username or password." in response.get_data(as_text=True)
+
+
+def test_a_session_does_not_pass_for_the_next_account_given_its_id(api, make_api, db_path):
+    # SQLite gives a lost account's id to the next one (after a deletion or a restore).
+    api.register("alice")
+    alice_id = api.user_id()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM users WHERE id = ?", (alice_id,))
+    mallory = make_api()
+    assert mallory.register("mallory").status_code == 201
+    assert mallory.user_id() == alice_id
+    assert api.get("/api/me").status_code == 401
+    assert api.get(f"/api/users/{alice_id}/progress").status_code == 401
+    page = api.get("/lessons").get_data(as_text=True)
+    assert "Log out" not in page and "Log in" in page
+
+
+def test_every_account_gets_its_own_session_nonce(api, make_api, db_path):
+    api.register("alice")
+    make_api().register("bob")
+    with sqlite3.connect(db_path) as conn:
+        nonces = [row[0] for row in conn.execute("SELECT session_nonce FROM users")]
+    assert len(nonces) == 2 and len(set(nonces)) == 2 and all(len(n) == 32 for n in nonces)
+
+
+def test_the_migration_gives_existing_accounts_a_nonce(tmp_path):
+    from stockapp.migrate import migrate, migration_files
+
+    path = str(tmp_path / "old.db")
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for version, file in migration_files():
+        if version < 3:
+            (older / file.name).write_text(file.read_text())
+    migrate(path, older)
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO users (username, password_hash) VALUES ('old', 'x')")
+    migrate(path)
+    with sqlite3.connect(path) as conn:
+        (nonce,) = conn.execute("SELECT session_nonce FROM users").fetchone()
+    assert len(nonce) == 32

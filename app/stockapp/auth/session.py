@@ -1,11 +1,30 @@
 """Who is logged in, and guards for views that need someone to be."""
+import hmac
 from functools import wraps
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
+
+from .users import session_nonce
 
 
 def current_user_id():
-    return session.get("user_id")
+    """The logged-in account's id, checked once per request against the account's nonce:
+    a session outlives its account (deleted, or lost in a restore) and must not pass for
+    the next account given the same id."""
+    if "session_user_id" not in g:
+        g.session_user_id = _checked_user_id()
+    return g.session_user_id
+
+
+def _checked_user_id():
+    user_id, nonce = session.get("user_id"), session.get("nonce")
+    if user_id is None:
+        return None
+    current = session_nonce(user_id)
+    if not nonce or not current or not hmac.compare_digest(str(nonce), current):
+        session.clear()
+        return None
+    return user_id
 
 
 def log_in(user):
@@ -13,10 +32,13 @@ def log_in(user):
     session.clear()
     session["user_id"] = user["id"]
     session["username"] = user["username"]
+    session["nonce"] = session_nonce(user["id"])
+    g.pop("session_user_id", None)
 
 
 def log_out():
     session.clear()
+    g.pop("session_user_id", None)
 
 
 def api_login_required(view):

@@ -1,6 +1,7 @@
 """Accounts: validation, creation, lookup, and the shared login throttle."""
 import math
 import re
+import secrets
 import sqlite3
 import time
 
@@ -30,8 +31,8 @@ def validation_errors(username, password):
 def create_user(username, password):
     try:
         cursor = db.execute(
-            "INSERT INTO users (username, password_hash) VALUES (?, ?)",
-            (username, hash_password(password)),
+            "INSERT INTO users (username, password_hash, session_nonce) VALUES (?, ?, ?)",
+            (username, hash_password(password), secrets.token_hex(16)),
         )
     except sqlite3.IntegrityError:
         raise UsernameTaken(username) from None
@@ -41,6 +42,12 @@ def create_user(username, password):
 def get_user(user_id):
     row = db.fetch_one("SELECT id, username FROM users WHERE id = ?", (user_id,))
     return dict(row) if row else None
+
+
+def session_nonce(user_id):
+    """The account's session nonce, or None when no account has this id."""
+    row = db.fetch_one("SELECT session_nonce FROM users WHERE id = ?", (user_id,))
+    return row["session_nonce"] if row else None
 
 
 def authenticate(username, password):
