@@ -1,4 +1,5 @@
-//! The CI workflows under `ci/workflows/` are well-formed and every command they run names
+//! The README gives two commands and `.ci/run` runs its test command; the CI workflows under
+//! `ci/workflows/` are well-formed and every command they run names
 //! scripts, test targets, binaries and files that exist, so a rename cannot silently break CI.
 
 mod util;
@@ -82,4 +83,30 @@ fn a_renamed_test_target_is_caught() {
     let wanted = references("cargo test --test no_such_target && ci/nope.sh");
     let missing: Vec<_> = wanted.iter().filter(|(path, _)| !repo::path(path).exists()).collect();
     assert_eq!(missing.len(), 2, "{wanted:?}");
+}
+
+/// The README gives a newcomer exactly two commands (prepare and run; run every test), and
+/// `.ci/run` runs the second one.
+#[test]
+fn the_readme_gives_two_commands_and_ci_runs_the_test_one() -> Result<()> {
+    let readme = std::fs::read_to_string(repo::path("README.md"))?;
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_start().starts_with("```sh") {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| !l.trim_start().starts_with("```")).collect();
+            blocks.push(body.join("\n").trim().to_owned());
+        }
+    }
+    ensure!(blocks.len() == 2, "README.md has {} shell command blocks, not two: {blocks:?}", blocks.len());
+    let ci_run = std::fs::read_to_string(repo::path(".ci/run"))?;
+    ensure!(
+        ci_run.lines().any(|line| line.trim() == format!("exec {}", blocks[1])),
+        ".ci/run does not exec the README's test command {:?}",
+        blocks[1]
+    );
+    for script in blocks.iter().flat_map(|b| b.split_whitespace()).filter(|w| w.starts_with("ci/")) {
+        ensure!(repo::path(script).is_file(), "README.md runs {script}, which does not exist");
+    }
+    Ok(())
 }
