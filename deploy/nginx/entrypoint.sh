@@ -64,18 +64,24 @@ write_upstream() {
         echo "}"
     } >"$RUN_DIR/upstream.conf.new"
     mv "$RUN_DIR/upstream.conf.new" "$RUN_DIR/upstream.conf"
+    echo "$addresses" >"$RUN_DIR/upstream.addresses"
 }
 
+# Compares DNS with what the upstream block was last written from (not with an answer of its
+# own at start: a replica that appears between `prepare` and this loop would never be added).
 watch_replicas() {
     set +e
-    local last now; last=$(replica_addresses)
+    local written now
     while sleep "$REPLICA_POLL_SECONDS"; do
         now=$(replica_addresses)
-        [[ $now == "$last" ]] && continue
+        written=$(cat "$RUN_DIR/upstream.addresses")
+        [[ $now == "$written" ]] && continue
         write_upstream "$now"
         if nginx -t -q && nginx -s reload; then
             log "app replicas now: ${now:-none}: nginx reloaded"
-            last=$now
+        else
+            log "app replicas now: ${now:-none}, but nginx -t failed; retrying in ${REPLICA_POLL_SECONDS}s"
+            echo "not loaded" >"$RUN_DIR/upstream.addresses"
         fi
     done
 }
