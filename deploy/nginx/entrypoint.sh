@@ -91,6 +91,7 @@ prepare() {
     write_upstream "$(replica_addresses)"
     [[ -s $BOOT_DIR/fullchain.pem ]] || make_bootstrap
     ln -sfn "$(cert_source)" "$RUN_DIR/tls"
+    cert_stamp >"$RUN_DIR/tls.stamp"    # what nginx will start with; the watcher starts from it
     log "serving certificate from $(cert_source)"
 }
 
@@ -98,7 +99,7 @@ prepare() {
 # package. A pair caught half-written fails `nginx -t`; the old one stays until the next round.
 watch_certs() {
     set +e
-    local last now; last=$(cert_stamp)
+    local last now; last=$(cat "$RUN_DIR/tls.stamp")
     while sleep "$CERT_POLL_SECONDS"; do
         if [[ $(cert_source) == "$BOOT_DIR" ]] &&
             ! openssl x509 -checkend 86400 -noout -in "$BOOT_DIR/fullchain.pem" >/dev/null; then
