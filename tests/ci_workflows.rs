@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
+use stackproof::policy::yaml;
 use stackproof::repo;
 
 fn workflows() -> Result<Vec<(String, Value)>> {
@@ -15,8 +16,7 @@ fn workflows() -> Result<Vec<(String, Value)>> {
     for entry in std::fs::read_dir(repo::path("ci/workflows"))? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "yml") {
-            let text = std::fs::read_to_string(&path)?;
-            let value: Value = serde_saphyr::from_str(&text).with_context(|| format!("{} is not valid YAML", path.display()))?;
+            let value = yaml::load(&path)?;
             found.push((path.file_name().unwrap_or_default().to_string_lossy().into_owned(), value));
         }
     }

@@ -17,8 +17,7 @@ const NO_ENGINE: (&str, &str) = ("DOCKER_HOST", "unix:///nonexistent/docker.sock
 
 #[test]
 fn without_an_engine_preparation_fails_clearly_where_docker_is_required() -> Result<()> {
-    if stackproof::docker::compose_cli().is_err() {
-        eprintln!("*** SKIPPED: no docker CLI, prepare.sh would install it ***");
+    if !util::compose_cli_or_skip("without_an_engine_preparation_fails_clearly_where_docker_is_required") {
         return Ok(());
     }
     let output = prepare(&[NO_ENGINE, ("STACKPROOF_REQUIRE_DOCKER", "1")])?;
@@ -30,8 +29,7 @@ fn without_an_engine_preparation_fails_clearly_where_docker_is_required() -> Res
 
 #[test]
 fn without_an_engine_preparation_warns_loudly_where_docker_is_optional() -> Result<()> {
-    if stackproof::docker::compose_cli().is_err() {
-        eprintln!("*** SKIPPED: no docker CLI, prepare.sh would install it ***");
+    if !util::compose_cli_or_skip("without_an_engine_preparation_warns_loudly_where_docker_is_optional") {
         return Ok(());
     }
     let output = prepare(&[NO_ENGINE])?;

@@ -99,6 +99,11 @@ impl Api {
         Ok(response.json().await?)
     }
 
+    /// A fresh CSRF token for `client`'s session.
+    async fn csrf_token(&self, client: &reqwest::Client) -> Result<String> {
+        Ok(self.get(client, "/api/csrf").await?["csrf_token"].as_str().context("no csrf_token")?.to_owned())
+    }
+
     /// POSTs with the CSRF token, paced, retrying while rate-limited; returns the answer and
     /// when the request that succeeded was sent.
     async fn post(&self, client: &reqwest::Client, path: &str, token: &str, body: &Value) -> Result<(Value, Instant)> {
@@ -177,7 +182,7 @@ async fn write_until(api: Api, writer: usize, lessons: Vec<String>, stop: Arc<At
         }
         let client = api.client()?;
         let username = format!("drill_{}_{writer}_{n}", std::process::id());
-        let token = api.get(&client, "/api/csrf").await?["csrf_token"].as_str().context("no csrf_token")?.to_owned();
+        let token = api.csrf_token(&client).await?;
         let body = json!({"username": username, "password": PASSWORD});
         let (answer, sent) = api.post(&client, "/api/auth/register", &token, &body).await?;
         let id = answer["user"]["id"].as_i64().context("registration returned no user id")?;
@@ -344,7 +349,7 @@ async fn check_lost_sessions_are_refused(site: &Site, load: &Load, present: &BTr
         .min_by_key(|(id, _)| *id)
         .context("no account was lost by the restore: nothing to check sessions against")?;
     let (api, client) = (&site.api, site.api.client()?);
-    let token = api.get(&client, "/api/csrf").await?["csrf_token"].as_str().context("no csrf_token")?.to_owned();
+    let token = api.csrf_token(&client).await?;
     let body = json!({"username": format!("drill_successor_{}", std::process::id()), "password": PASSWORD});
     let successor = api.post(&client, "/api/auth/register", &token, &body).await?.0["user"]["id"].as_i64().context("no user id")?;
     ensure!(successor == *lost_id, "the new account got id {successor}, not the lost account's {lost_id}: the check would prove nothing");
@@ -365,7 +370,7 @@ async fn check_served_through_the_api(site: &Site, load: &Load, present: &BTreeS
     let sample: BTreeSet<&str> = [users.first(), users.get(users.len() / 2), users.last()].into_iter().flatten().copied().collect();
     for username in sample {
         let (api, client) = (&site.api, site.api.client()?);
-        let token = api.get(&client, "/api/csrf").await?["csrf_token"].as_str().context("no csrf_token")?.to_owned();
+        let token = api.csrf_token(&client).await?;
         let login = json!({"username": username, "password": PASSWORD});
         let id = api.post(&client, "/api/auth/login", &token, &login).await?.0["user"]["id"].as_i64().context("no user id")?;
         let progress = api.get(&client, &format!("/api/users/{id}/progress")).await?;

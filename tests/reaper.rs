@@ -11,14 +11,6 @@ use stackproof::repo;
 use stackproof::stack::{Ready, StackSpec};
 use stackproof::wait::{self, Probe};
 
-fn containers_of(project: &str) -> usize {
-    let output = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={project}")])
-        .output()
-        .expect("docker ps runs");
-    String::from_utf8_lossy(&output.stdout).lines().count()
-}
-
 #[tokio::test]
 async fn a_project_left_by_a_dead_process_is_reaped_by_the_next_boot() -> Result<()> {
     require_docker!("a_project_left_by_a_dead_process_is_reaped_by_the_next_boot");
@@ -31,7 +23,7 @@ async fn a_project_left_by_a_dead_process_is_reaped_by_the_next_boot() -> Result
         .env("BASE_IMAGE", repo::base_image())
         .output()?;
     ensure!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    ensure!(containers_of(orphan) > 0, "the orphan was not created");
+    ensure!(!util::containers_of(orphan).is_empty(), "the orphan was not created");
 
     let stack = StackSpec::new("reaper", &[repo::path("fixtures/stacks/healthy/compose.yml")])
         .with_wait("init", Ready::Completed, Duration::from_secs(30))
@@ -39,7 +31,7 @@ async fn a_project_left_by_a_dead_process_is_reaped_by_the_next_boot() -> Result
         .await?;
     stack.down().await?;
     wait::until("orphan reaped", Duration::from_secs(30), Duration::from_millis(500), || async {
-        match containers_of(orphan) {
+        match util::containers_of(orphan).len() {
             0 => Probe::Ready(()),
             n => Probe::Pending(format!("{n} containers left")),
         }

@@ -20,15 +20,6 @@ fn healthy() -> StackSpec {
         .with_wait("init", Ready::Completed, Duration::from_secs(30))
 }
 
-/// Containers Docker still has for `project`.
-fn containers_of(project: &str) -> String {
-    let output = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={project}")])
-        .output()
-        .expect("docker ps runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
 #[rstest]
 #[case::unhealthy_service("sick", "sick", Ready::Healthy, "fixture-sick-marker")]
 #[case::failing_one_shot_job("oneshot", "migrate", Ready::Completed, "fixture-oneshot-marker")]
@@ -48,7 +39,8 @@ async fn a_broken_service_fails_the_boot_fast_with_its_logs_and_is_torn_down(
     assert!(what.contains(service), "the error names the service: {what}");
     assert!(logs.contains(marker), "the service's logs are attached: {logs}");
     assert!(started.elapsed() < Duration::from_secs(45), "failure detected without waiting the full timeout");
-    assert_eq!(containers_of(&project), "", "nothing of {project} is left");
+    let left = util::containers_of(&project);
+    assert!(left.is_empty(), "nothing of {project} is left: {left:?}");
     Ok(())
 }
 

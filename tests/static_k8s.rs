@@ -13,6 +13,7 @@ mod util;
 
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
+use stackproof::policy::yaml;
 use stackproof::repo;
 
 const MANIFESTS: &str = "deploy/k8s";
@@ -100,7 +101,7 @@ const BROKEN: &[(&str, &str, &str)] = &[
 /// The files `kustomization.yaml` lists, as (listed name, path): a fixture's file where it has
 /// one, else the real one.
 fn resource_files(fixture: Option<&str>) -> Result<Vec<(String, PathBuf)>> {
-    let kustomization: Value = read_yaml(&source(fixture, "kustomization.yaml"))?;
+    let kustomization = yaml::load(&source(fixture, "kustomization.yaml"))?;
     let listed = kustomization["resources"].as_array().context("kustomization.yaml has no resources list")?;
     listed
         .iter()
@@ -117,11 +118,6 @@ fn source(fixture: Option<&str>, name: &str) -> PathBuf {
         .map(|dir| repo::path(FIXTURES).join(dir).join(name))
         .filter(|path| path.exists())
         .unwrap_or_else(|| repo::path(MANIFESTS).join(name))
-}
-
-fn read_yaml(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_saphyr::from_str(&text).with_context(|| format!("{} is not valid YAML", path.display()))
 }
 
 /// Loads every listed file; one that is missing or unparsable becomes a load problem.
@@ -155,7 +151,7 @@ fn resources_in(name: &str, path: &Path) -> Result<Vec<Resource>> {
 /// The app service of compose.prod.yml. Its port is gunicorn's bind: `GUNICORN_BIND` in the
 /// service's environment, else the default app/gunicorn.conf.py gives it.
 fn compose_app() -> Result<ComposeApp> {
-    let compose = read_yaml(&repo::path("compose.prod.yml"))?;
+    let compose = yaml::load(&repo::path("compose.prod.yml"))?;
     let app = &compose["services"][APP];
     let image = app["image"].as_str().context("compose.prod.yml: services.app.image is not set")?;
     let environment = &app["environment"];

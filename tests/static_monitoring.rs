@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use stackproof::command;
+use stackproof::stack::StackSpec;
 use stackproof::wait::{self, Probe};
 use stackproof::{prod, repo};
 use tokio::process::Command;
@@ -174,17 +175,8 @@ async fn alertmanager() -> Result<&'static Toolbox> {
 
 /// `docker compose build` of the two images, named as compose.prod.yml names them.
 async fn build_production_images() -> Result<()> {
-    static BUILT: OnceCell<()> = OnceCell::const_new();
-    BUILT.get_or_try_init(|| async {
-        let mut build = Command::new("docker");
-        build.args(["compose", "--project-name", stackproof::stack::BUILD_PROJECT, "-f"]);
-        build.arg(repo::path("compose.prod.yml")).args(["build", "prometheus", "alertmanager"]);
-        build.env("BASE_IMAGE", repo::base_image()).env("SERVER_NAME", prod::SERVER_NAME);
-        command::run(build, Duration::from_secs(1200)).await?;
-        Ok(())
-    })
-    .await
-    .copied()
+    let spec = StackSpec::new("monitoring-images", &[repo::path("compose.prod.yml")]).with_env("SERVER_NAME", prod::SERVER_NAME);
+    Ok(spec.build_images(&["prometheus", "alertmanager"]).await?)
 }
 
 /// What a command printed, and whether it exited 0.

@@ -7,42 +7,43 @@ mod util;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
-
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
+use stackproof::stack::StackSpec;
+use stackproof::wait::{self, Probe};
 use stackproof::{prod, repo};
 
 const IMAGE: &str = "stackproof/proxy:prod";
 
-fn build_proxy_image() -> Result<()> {
-    let output = Command::new("docker")
-        .args(["compose", "--project-name", stackproof::stack::BUILD_PROJECT, "-f"])
-        .arg(repo::path("compose.prod.yml"))
-        .arg("--env-file")
-        .arg(repo::path(".env.example"))
-        .args(["build", "proxy"])
-        .env("BASE_IMAGE", repo::base_image())
-        .output()?;
-    ensure!(output.status.success(), "building the proxy image failed: {}", String::from_utf8_lossy(&output.stderr));
-    Ok(())
+async fn build_proxy_image() -> Result<()> {
+    let spec = StackSpec::new("proxy-image", &[repo::path("compose.prod.yml")]).with_env("SERVER_NAME", prod::SERVER_NAME);
+    Ok(spec.build_images(&["proxy"]).await?)
 }
 
-/// `nginx -t` in the image, hardened as in production, with `mounts` added.
-fn nginx_t(mounts: &[String]) -> Result<Output> {
+/// `docker run` of the proxy image, hardened as in production (read-only root with its tmpfs
+/// mounts, no capabilities, no-new-privileges), with `options` before the image.
+fn run_hardened(options: &[&str]) -> Command {
     let mut run = Command::new("docker");
-    run.args(["run", "--rm", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]);
+    run.args(["run", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]);
     run.args(["--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/lib/nginx", "-e", &format!("SERVER_NAME={}", prod::SERVER_NAME)]);
-    for mount in mounts {
-        run.args(["-v", mount]);
-    }
-    Ok(run.args([IMAGE, "nginx", "-t"]).output()?)
+    run.args(options).arg(IMAGE);
+    run
 }
 
-#[test]
-fn the_real_proxy_config_passes_nginx_t_and_a_broken_copy_fails_with_its_line() -> Result<()> {
+/// `nginx -t` in the hardened image, with `mounts` added.
+fn nginx_t(mounts: &[String]) -> Result<Output> {
+    let mut options = vec!["--rm"];
+    for mount in mounts {
+        options.extend(["-v", mount]);
+    }
+    Ok(run_hardened(&options).args(["nginx", "-t"]).output()?)
+}
+
+#[tokio::test]
+async fn the_real_proxy_config_passes_nginx_t_and_a_broken_copy_fails_with_its_line() -> Result<()> {
     require_docker!("the_real_proxy_config_passes_nginx_t_and_a_broken_copy_fails_with_its_line");
-    build_proxy_image()?;
+    build_proxy_image().await?;
     let real = nginx_t(&[])?;
     let said = String::from_utf8_lossy(&real.stderr);
     ensure!(real.status.success() && said.contains("test is successful"), "nginx -t failed on the real config: {said}");
@@ -74,35 +75,35 @@ impl Drop for Running {
 /// watcher. A replica that registers between the two (seen once in CI: the proxy then sent
 /// every request to one replica) must still be added: `getent` is replaced by a fixture whose
 /// first answer has one replica and every later one two.
-#[test]
-fn a_replica_that_appears_while_the_proxy_starts_joins_the_upstream() -> Result<()> {
+#[tokio::test]
+async fn a_replica_that_appears_while_the_proxy_starts_joins_the_upstream() -> Result<()> {
     require_docker!("a_replica_that_appears_while_the_proxy_starts_joins_the_upstream");
-    build_proxy_image()?;
+    build_proxy_image().await?;
     let fake = repo::path("fixtures/proxy/getent-replica-appears-at-start");
     let name = format!("sp{}-proxy-replicas", std::process::id());
-    let mut run = Command::new("docker");
-    run.args(["run", "--detach", "--name", &name, "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]);
-    run.args(["--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/lib/nginx"]);
-    run.args(["-e", &format!("SERVER_NAME={}", prod::SERVER_NAME), "-e", "REPLICA_POLL_SECONDS=1"]);
-    run.args(["-v", &format!("{}:/usr/local/bin/getent:ro", fake.display()), IMAGE]);
-    let started = run.output()?;
+    let getent = format!("{}:/usr/local/bin/getent:ro", fake.display());
+    let started = run_hardened(&["--detach", "--name", &name, "-e", "REPLICA_POLL_SECONDS=1", "-v", &getent]).output()?;
     ensure!(started.status.success(), "docker run {IMAGE}: {}", String::from_utf8_lossy(&started.stderr));
     let container = Running(name);
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let read = Command::new("docker").args(["exec", &container.0, "cat", "/run/nginx/upstream.conf"]).output()?;
-        let upstream = String::from_utf8_lossy(&read.stdout);
-        if upstream.contains("server 10.99.0.2:8000") && upstream.contains("server 10.99.0.3:8000") {
-            return Ok(());
+    let both = wait::until("both replicas in the upstream", Duration::from_secs(15), Duration::from_millis(500), || async {
+        let read = Command::new("docker").args(["exec", &container.0, "cat", "/run/nginx/upstream.conf"]).output();
+        match read {
+            Ok(read) => {
+                let upstream = String::from_utf8_lossy(&read.stdout).into_owned();
+                if upstream.contains("server 10.99.0.2:8000") && upstream.contains("server 10.99.0.3:8000") {
+                    Probe::Ready(())
+                } else {
+                    Probe::Pending(format!("the upstream lacks the replica that appeared at start:\n{upstream}"))
+                }
+            }
+            Err(error) => Probe::Failed(format!("docker exec: {error}")),
         }
-        if Instant::now() > deadline {
-            let logs = Command::new("docker").args(["logs", &container.0]).output().context("docker logs")?;
-            bail!(
-                "after 15 s the upstream still lacks the replica that appeared at start:\n{upstream}\nproxy logs:\n{}",
-                String::from_utf8_lossy(&logs.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(500));
+    })
+    .await;
+    if let Err(error) = both {
+        let logs = Command::new("docker").args(["logs", &container.0]).output().context("docker logs")?;
+        bail!("{error}\nproxy logs:\n{}", String::from_utf8_lossy(&logs.stderr));
     }
+    Ok(())
 }

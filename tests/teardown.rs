@@ -17,14 +17,6 @@ fn healthy() -> StackSpec {
         .with_wait("init", Ready::Completed, Duration::from_secs(30))
 }
 
-fn containers_of(project: &str) -> usize {
-    let output = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={project}")])
-        .output()
-        .expect("docker ps runs");
-    String::from_utf8_lossy(&output.stdout).lines().count()
-}
-
 /// Run by `ctrl_c_tears_the_running_stack_down` in a child process, never on its own.
 #[tokio::test]
 #[ignore = "helper: runs in a child process that receives SIGINT"]
@@ -49,12 +41,12 @@ async fn ctrl_c_tears_the_running_stack_down() -> Result<()> {
         .map_while(Result::ok)
         .find_map(|line| line.strip_prefix(CHILD_MARKER).map(str::to_owned))
         .context("the child never reported its stack up")?;
-    ensure!(containers_of(&project) > 0, "the child's stack {project} is not running");
+    ensure!(!util::containers_of(&project).is_empty(), "the child's stack {project} is not running");
 
     let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status()?;
     ensure!(sent.success(), "could not signal the child");
     let status = child.wait()?;
     ensure!(status.code() == Some(130), "the child exits 130 after teardown, got {status}");
-    ensure!(containers_of(&project) == 0, "Ctrl-C left containers of {project}");
+    ensure!(util::containers_of(&project).is_empty(), "Ctrl-C left containers of {project}");
     Ok(())
 }

@@ -167,6 +167,48 @@ impl StackSpec {
         self
     }
 
+    /// Builds the images of `services` (every service with a `build:` when empty), once per
+    /// process for the same files, variables and services: stacks booted in parallel wait for
+    /// one build instead of racing. The build runs under [`BUILD_PROJECT`], not a stack's unique
+    /// name: Compose labels images with the project, so a unique name would make every build a
+    /// new image and leave the last one dangling.
+    pub async fn build_images(&self, services: &[&str]) -> Result<(), StackError> {
+        static BUILT: tokio::sync::Mutex<BTreeSet<String>> = tokio::sync::Mutex::const_new(BTreeSet::new());
+        let key = format!("{:?} {:?} {services:?}", self.files, self.compose_env());
+        let mut built = BUILT.lock().await;
+        if built.contains(&key) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let mut build = self.compose(BUILD_PROJECT);
+        build.arg("build").args(services);
+        command::run(build, Duration::from_secs(1200))
+            .await
+            .map_err(|source| StackError::Command { project: BUILD_PROJECT.to_owned(), source })?;
+        tracing::info!(label = %self.label, elapsed = ?started.elapsed(), "images built");
+        built.insert(key);
+        Ok(())
+    }
+
+    /// `docker compose` on these files and variables under `project`.
+    fn compose(&self, project: &str) -> Command {
+        let mut compose = Command::new("docker");
+        compose.arg("compose").arg("--project-name").arg(project);
+        for file in &self.files {
+            compose.arg("-f").arg(file);
+        }
+        compose.envs(self.compose_env());
+        compose
+    }
+
+    fn compose_env(&self) -> BTreeMap<String, String> {
+        let mut env = self.env.clone();
+        if !self.profiles.is_empty() {
+            env.insert("COMPOSE_PROFILES".to_owned(), self.profiles.join(","));
+        }
+        env
+    }
+
     /// Boots the stack and waits for every service; on failure prints the services' logs,
     /// tears everything down and returns the error.
     pub async fn up(self) -> Result<Stack, StackError> {
@@ -261,12 +303,12 @@ impl Stack {
 
     async fn boot(&mut self) -> Result<(), StackError> {
         if self.spec.build {
-            self.build().await?;
+            self.spec.build_images(&[]).await?;
         }
         let started = Instant::now();
         let mut compose = DockerCompose::with_local_client(self.spec.files.as_slice())
             .with_project_name(self.project.clone())
-            .with_env_vars(self.compose_env().into_iter().collect())
+            .with_env_vars(self.spec.compose_env().into_iter().collect())
             .with_build(false)
             .with_wait(false);
         let up = compose.up().await;
@@ -279,26 +321,6 @@ impl Stack {
             self.wait_for(&service_wait).await?;
         }
         tracing::info!(project = %self.project, elapsed = ?started.elapsed(), "stack up");
-        Ok(())
-    }
-
-    /// Builds the stack's images, once per process for the same files and variables: stacks
-    /// booted in parallel wait for one build instead of racing. The build runs under
-    /// [`BUILD_PROJECT`], not the stack's unique name: Compose labels images with the project,
-    /// so a unique name would make every build a new image and leave the last one dangling.
-    async fn build(&self) -> Result<(), StackError> {
-        static BUILT: tokio::sync::Mutex<BTreeSet<String>> = tokio::sync::Mutex::const_new(BTreeSet::new());
-        let key = format!("{:?} {:?}", self.spec.files, self.compose_env());
-        let mut built = BUILT.lock().await;
-        if built.contains(&key) {
-            return Ok(());
-        }
-        let started = Instant::now();
-        let mut build = self.compose_files(BUILD_PROJECT);
-        build.arg("build");
-        command::run(build, Duration::from_secs(1200)).await.map_err(|source| self.command_error(source))?;
-        tracing::info!(project = %self.project, elapsed = ?started.elapsed(), "images built");
-        built.insert(key);
         Ok(())
     }
 
@@ -370,18 +392,7 @@ impl Stack {
 
     /// `docker compose` with this stack's files, project name and environment.
     fn with_files(&self) -> Command {
-        self.compose_files(&self.project)
-    }
-
-    /// `docker compose` on the stack's files and variables under `project`.
-    fn compose_files(&self, project: &str) -> Command {
-        let mut compose = Command::new("docker");
-        compose.arg("compose").arg("--project-name").arg(project);
-        for file in &self.spec.files {
-            compose.arg("-f").arg(file);
-        }
-        compose.envs(self.compose_env());
-        compose
+        self.spec.compose(&self.project)
     }
 
     /// `docker compose` by project name only: needs neither files nor variables.
@@ -390,14 +401,6 @@ impl Stack {
         compose.args(["compose", "--project-name", &self.project]);
         compose.current_dir(reaper::empty_dir());
         compose
-    }
-
-    fn compose_env(&self) -> BTreeMap<String, String> {
-        let mut env = self.spec.env.clone();
-        if !self.spec.profiles.is_empty() {
-            env.insert("COMPOSE_PROFILES".to_owned(), self.spec.profiles.join(","));
-        }
-        env
     }
 
     fn command_error(&self, source: CommandError) -> StackError {

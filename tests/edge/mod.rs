@@ -168,12 +168,12 @@ pub async fn every_route_class_carries_the_security_headers(edge: &Edge) -> Resu
 /// Registers a fresh user through the API; returns the client (logged in) and the user's id.
 async fn register(edge: &Edge) -> Result<(reqwest::Client, i64, Vec<String>)> {
     let client = edge.client()?;
-    let token: Value = client.get(edge.url("/api/csrf")).send().await?.json().await?;
+    let token = csrf_token(edge, &client).await?;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
     let username = format!("user_{}_{nanos}", std::process::id());
     let response = client
         .post(edge.url("/api/auth/register"))
-        .header("X-CSRFToken", token["csrf_token"].as_str().unwrap_or_default())
+        .header("X-CSRFToken", token)
         .json(&json!({"username": username, "password": "a long enough password"}))
         .send()
         .await?;

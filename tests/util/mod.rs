@@ -31,21 +31,12 @@ pub fn compose_cli_or_skip(test: &str) -> bool {
 }
 
 fn usable_or_skip(test: &str, usable: Result<(), docker::DockerUnavailable>) -> bool {
-    match usable {
-        Ok(()) => true,
-        Err(reason) if docker::required_by_env() => {
-            panic!("{test}: Docker is required here ({}=1 or CI=true) but {reason}", docker::REQUIRE_DOCKER_VAR)
-        }
-        Err(reason) => {
-            skip_line(test, &reason);
-            false
-        }
-    }
+    tool_or_skip(test, usable.err().map(|reason| reason.to_string()))
 }
 
-/// Whether a tool a test needs is present (`missing` says why not). When it is missing: fails
-/// where every test must run (CI, `STACKPROOF_REQUIRE_DOCKER=1`; `ci/prepare.sh` installs it),
-/// else prints the loud skip line.
+/// Whether what a test needs (Docker, a tool) is present (`missing` says why not). When it is
+/// missing: fails where every test must run (CI, `STACKPROOF_REQUIRE_DOCKER=1`;
+/// `ci/prepare.sh` installs the tools), else prints a loud skip line that test capture does not hide.
 pub fn tool_or_skip(test: &str, missing: Option<String>) -> bool {
     match missing {
         None => true,
@@ -53,15 +44,10 @@ pub fn tool_or_skip(test: &str, missing: Option<String>) -> bool {
             panic!("{test}: every test must run here ({}=1) but {reason}", docker::REQUIRE_DOCKER_VAR)
         }
         Some(reason) => {
-            skip_line(test, &reason);
+            let _ = std::io::stderr().write_all(format!("\n*** SKIPPED {test}: {reason} ***\n").as_bytes());
             false
         }
     }
-}
-
-/// The skip line: loud, and written past the test harness's capture.
-fn skip_line(test: &str, reason: &dyn std::fmt::Display) {
-    let _ = std::io::stderr().write_all(format!("\n*** SKIPPED {test}: {reason} ***\n").as_bytes());
 }
 
 /// Returns early from a test (with `Ok(())`) when Docker is absent and not required.
@@ -72,6 +58,15 @@ macro_rules! require_docker {
             return Ok(());
         }
     };
+}
+
+/// The IDs of the containers Docker still has for compose project `project`.
+pub fn containers_of(project: &str) -> Vec<String> {
+    let output = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter", &format!("label=com.docker.compose.project={project}")])
+        .output()
+        .expect("docker ps runs");
+    String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
 }
 
 /// An HTTP client with a short timeout and no redirects followed.
