@@ -24,10 +24,26 @@ pub enum DockerUnavailable {
     EngineUnreachable(String),
 }
 
-/// True when skipping a Docker test is not acceptable (CI, or asked for explicitly).
+/// True when skipping a test is not acceptable: `STACKPROOF_REQUIRE_DOCKER` or `CI` is true.
+/// Each takes the usual spellings (1/true/yes/on, 0/false/no/off, empty); anything else is a
+/// mistake that must not quietly allow skips, and stops the run naming it.
 pub fn required_by_env() -> bool {
-    std::env::var(REQUIRE_DOCKER_VAR).is_ok_and(|v| v == "1")
-        || std::env::var("CI").is_ok_and(|v| v == "true")
+    [REQUIRE_DOCKER_VAR, "CI"].iter().any(|name| match std::env::var(name) {
+        Ok(value) => match truthy(&value) {
+            Some(on) => on,
+            None => panic!("{name}={value:?} is neither true (1, true, yes, on) nor false (0, false, no, off, empty)"),
+        },
+        Err(_) => false,
+    })
+}
+
+/// What an environment flag says: `Some(true)`, `Some(false)`, or `None` for nonsense.
+pub fn truthy(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "" | "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 /// Checks once per process that the CLI, the compose plugin and the engine all answer.
@@ -83,5 +99,23 @@ pub fn engine(docker_host: Option<&str>) -> Result<(), DockerUnavailable> {
             return Err(unreachable("`docker info` did not answer within 20 s".into()));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truthy;
+
+    #[test]
+    fn the_usual_spellings_are_understood_and_nonsense_is_not() {
+        for on in ["1", "true", "TRUE", "yes", "On", " true "] {
+            assert_eq!(truthy(on), Some(true), "{on}");
+        }
+        for off in ["", "0", "false", "no", "OFF"] {
+            assert_eq!(truthy(off), Some(false), "{off}");
+        }
+        for nonsense in ["2", "maybe", "ture", "y e s"] {
+            assert_eq!(truthy(nonsense), None, "{nonsense}");
+        }
     }
 }

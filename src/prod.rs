@@ -1,14 +1,16 @@
 //! The production stack as the harness boots it: `compose.prod.yml` with generated secrets,
-//! ephemeral loopback ports and the one-shot jobs waited for as such.
+//! ephemeral loopback ports and the one-shot jobs waited for as such; and [`BootedSite`], the
+//! one way every test boots it and reaches it.
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::hardening::Allowance;
+use crate::probe::tls::{TestCa, TlsError};
 use crate::repo;
-use crate::stack::{Ready, StackSpec};
+use crate::site::{Site, SiteError};
+use crate::stack::{Ready, Stack, StackError, StackSpec};
 
 /// Uid the app (and the secrets it reads) runs as.
 pub const APP_UID: u32 = 10001;
@@ -75,11 +77,58 @@ pub fn spec(label: &str, secrets: &Secrets) -> StackSpec {
         .with_default_timeout(Duration::from_secs(120))
 }
 
-/// What each production service may have beyond the hardening baseline.
-pub fn allowance(service: &str) -> Allowance {
-    match service {
-        "migrate" => Allowance { one_shot: true, ..Allowance::default() },
-        "proxy" => Allowance { published_ports: vec![8080, 8443], ..Allowance::default() },
-        _ => Allowance::default(),
+/// A production stack the harness booted, reached as its users reach it: the proxy's ports on
+/// loopback, a certificate from a fresh test CA. The secrets and the CA live as long as it.
+pub struct BootedSite {
+    /// The stack.
+    pub stack: Stack,
+    /// The site through its proxy.
+    pub site: Site,
+    /// The secrets the stack reads.
+    pub secrets: Secrets,
+    /// The CA that signed the proxy's certificate (its files stay mounted in the proxy).
+    pub ca: TestCa,
+}
+
+/// Why a production site could not be booted.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// The stack did not come up.
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    /// The test CA or secrets could not be made.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The secrets could not be written.
+    #[error("writing the stack's secrets: {0}")]
+    Secrets(#[from] std::io::Error),
+    /// The site could not be described.
+    #[error(transparent)]
+    Site(#[from] SiteError),
+}
+
+impl BootedSite {
+    /// Boots the production stack labelled `label`, with `customize` adding overlays, profiles or
+    /// variables to its spec, certificates from a fresh test CA, and finds the proxy's ports.
+    pub async fn boot(label: &str, customize: impl FnOnce(StackSpec) -> StackSpec) -> Result<Self, BootError> {
+        let secrets = Secrets::generate()?;
+        let ca = TestCa::generate(SERVER_NAME).await?;
+        let spec = customize(spec(label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()));
+        let stack = spec.up().await?;
+        let site = site_of(&stack, std::fs::read(ca.ca_pem())?).await?;
+        Ok(Self { stack, site, secrets, ca })
     }
+
+    /// Tears the stack down and checks nothing is left.
+    pub async fn down(self) -> Result<(), StackError> {
+        self.stack.down().await
+    }
+}
+
+/// The site behind `stack`'s proxy on loopback, trusting `ca_pem`.
+pub async fn site_of(stack: &Stack, ca_pem: Vec<u8>) -> Result<Site, BootError> {
+    let https = stack.host_port("proxy", 8443).await?;
+    let http = stack.host_port("proxy", 8080).await?;
+    let (base, plain) = (format!("https://127.0.0.1:{https}"), format!("http://127.0.0.1:{http}"));
+    Ok(Site::new(&base, Some(SERVER_NAME), Some(&plain), Some(ca_pem)).await?)
 }

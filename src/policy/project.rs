@@ -3,7 +3,7 @@
 //! Dockerfiles of the services it builds.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::dockerfile::Dockerfile;
 use super::env_file::EnvFile;
 use super::error::{self, LoadError};
-use super::finding::{Location, display_path};
+use crate::check::{Location, display_path};
 use super::harness_config::{self, HarnessConfig};
 use super::outline::Outline;
 use super::yaml;
@@ -32,6 +32,18 @@ pub struct ProjectOptions {
     pub env_file: Option<PathBuf>,
     /// Harness config (default: `stackproof.yml` if present).
     pub config: Option<PathBuf>,
+}
+
+/// What a service may have beyond the hardening baseline, from its `x-stackproof` mapping:
+/// anything more is a finding (SP108 on the compose file, SP314 on the running containers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Networks it may join; a service that declares none may join only `default`.
+    pub networks: BTreeSet<String>,
+    /// Named volumes it may mount, each read-only (`false`) or writable (`true`).
+    pub volumes: BTreeMap<String, bool>,
+    /// Capabilities it may add back after dropping them all.
+    pub cap_add: Vec<String>,
 }
 
 /// How a service runs, from `x-stackproof: {role: ...}`.
@@ -164,6 +176,30 @@ impl Project {
         }
     }
 
+    /// What the service declares it needs (`x-stackproof` networks, volumes, cap_add). Values of
+    /// the wrong shape are left out here: SP100 reports them against the schema.
+    pub fn needs(&self, service: &str) -> Needs {
+        let extension = self.extension(service);
+        let strings = |key: &str| -> Vec<String> {
+            let items = extension.and_then(|x| x.get(key)).and_then(Value::as_array).into_iter().flatten();
+            items.filter_map(Value::as_str).map(str::to_owned).collect()
+        };
+        let mut networks: BTreeSet<String> = strings("networks").into_iter().collect();
+        if networks.is_empty() {
+            networks.insert("default".to_owned());
+        }
+        let volumes = extension.and_then(|x| x.get("volumes")).and_then(Value::as_object).into_iter().flatten();
+        let volumes = volumes.filter_map(|(name, mode)| Some((name.clone(), mode.as_str()? == "rw"))).collect();
+        Needs { networks, volumes, cap_add: strings("cap_add") }
+    }
+
+    /// The networks the project declares must stay internal (top-level `x-stackproof:
+    /// {internal_networks: [...]}`): no way out of the host.
+    pub fn internal_networks(&self) -> BTreeSet<String> {
+        let declared = self.compose.iter().rev().find_map(|source| source.document.get(EXTENSION)?.get("internal_networks"));
+        declared.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+    }
+
     /// The parsed Dockerfile at `path`, if it exists.
     pub fn dockerfile(&self, path: &Path) -> Option<&Dockerfile> {
         self.dockerfiles.get(path)
@@ -178,8 +214,8 @@ impl Project {
             .filter_map(|source| Outline::new(&source.text).find(keys).map(|(line, depth)| (source, line, depth)))
             .min_by_key(|&(_, _, depth)| Reverse(depth)); // the deepest; on a tie, the first file
         match found {
-            Some((source, line, _)) => Location { file: self.relative(&source.path), line: Some(line) },
-            None => Location { file: self.relative(&self.compose[0].path), line: None },
+            Some((source, line, _)) => Location::file(self.relative(&source.path), Some(line)),
+            None => Location::file(self.relative(&self.compose[0].path), None),
         }
     }
 

@@ -2,5 +2,6 @@
 //! Each is a pure function of the observation, so each is shown failing on a bad example.
 
 pub mod cookies;
+pub mod csp;
 pub mod headers;
 pub mod tls;

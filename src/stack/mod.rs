@@ -1,6 +1,7 @@
 //! A compose project under test: booted with testcontainers, waited for service by service,
 //! inspected replica by replica, and always torn down (on success, failure, drop or Ctrl-C).
 
+mod helper;
 mod ps;
 mod readiness;
 mod reaper;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use testcontainers::compose::DockerCompose;
 use tokio::process::Command;
 
+pub use helper::{Helper, HelperNetwork};
 pub use ps::{Publisher, Replica};
 pub use readiness::{Ready, ServiceWait};
 
@@ -80,6 +82,16 @@ pub enum StackError {
         service: String,
         /// Container port asked for.
         port: u16,
+    },
+    /// A container is not on the network asked about.
+    #[error("project {project}: container {container} has no address on network {network}")]
+    NoAddress {
+        /// Compose project name.
+        project: String,
+        /// The container.
+        container: String,
+        /// The compose network.
+        network: String,
     },
     /// `docker compose ps` printed something we cannot read.
     #[error("project {project}: unreadable `docker compose ps` output: {source}")]

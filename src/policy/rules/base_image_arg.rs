@@ -3,16 +3,21 @@
 
 use super::Rule;
 use crate::policy::dockerfile::Dockerfile;
-use crate::policy::finding::{Finding, Location};
+use crate::check::{Finding, Kind, Location, Meta, Severity};
 use crate::policy::project::{Build, Project};
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP104",
-    name: "base-image-arg",
-    summary: "every service with build: passes the BASE_IMAGE build arg, and its Dockerfile declares \
-              ARG BASE_IMAGE and starts FROM ${BASE_IMAGE}",
-    check,
+    meta: Meta {
+        id: "SP104",
+        name: "base-image-arg",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "every service with build: passes the BASE_IMAGE build arg, and its Dockerfile declares \
+                  ARG BASE_IMAGE and starts FROM ${BASE_IMAGE}",
+        fix: "pass `args: {BASE_IMAGE: ${BASE_IMAGE:-debian:bookworm-slim}}` under build:, and start the Dockerfile with `ARG BASE_IMAGE` before `FROM ${BASE_IMAGE}`",
+    },
+    run: check,
 };
 
 fn check(project: &Project) -> Vec<Finding> {
@@ -22,14 +27,14 @@ fn check(project: &Project) -> Vec<Finding> {
         let passed = build.args.and_then(|args| args.get("BASE_IMAGE")).is_some_and(|value| !value.is_null());
         if !passed {
             let at = project.locate(&["services", name, "build", "args"]);
-            findings.push(RULE.finding(at, Some(name), "build.args.BASE_IMAGE is not passed"));
+            findings.push(RULE.finding(at.with_service(name), "build.args.BASE_IMAGE is not passed"));
         }
         let Some(dockerfile) = build.dockerfile.as_deref().and_then(|path| project.dockerfile(path)) else {
             continue;
         };
         if let Some((line, message)) = first_from_problem(dockerfile) {
-            let at = Location { file: project.relative(&dockerfile.path), line: Some(line) };
-            findings.push(RULE.finding(at, Some(name), message));
+            let at = Location::file(project.relative(&dockerfile.path), Some(line));
+            findings.push(RULE.finding(at.with_service(name), message));
         }
     }
     findings

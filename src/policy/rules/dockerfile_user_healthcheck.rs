@@ -2,16 +2,21 @@
 
 use super::Rule;
 use crate::policy::dockerfile::{Dockerfile, Stage};
-use crate::policy::finding::{Finding, Location};
+use crate::check::{Finding, Kind, Location, Meta, Severity};
 use crate::policy::project::{Build, Project, Role};
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP105",
-    name: "dockerfile-user-healthcheck",
-    summary: "the Dockerfile stage a service builds (its target, else the last) sets USER to a numeric \
-              uid other than 0 and, unless the service is a one-shot, a HEALTHCHECK",
-    check,
+    meta: Meta {
+        id: "SP105",
+        name: "dockerfile-user-healthcheck",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "the Dockerfile stage a service builds (its target, else the last) sets USER to a numeric \
+                  uid other than 0 and, unless the service is a one-shot, a HEALTHCHECK",
+        fix: "end the stage the service builds with `USER <uid>:<gid>` (numeric, not 0) and a HEALTHCHECK that fails when the service is broken",
+    },
+    run: check,
 };
 
 fn check(project: &Project) -> Vec<Finding> {
@@ -26,12 +31,12 @@ fn check(project: &Project) -> Vec<Finding> {
             let at = project.locate(&["services", name, "build", "target"]);
             let target = build.target.unwrap_or_default();
             let message = format!("build.target {target} is not a stage of {}", file.display());
-            findings.push(RULE.finding(at, Some(name), message));
+            findings.push(RULE.finding(at.with_service(name), message));
             continue;
         };
         let needs_healthcheck = project.role(name) == Role::Service;
         for (line, message) in problems(dockerfile, stage, needs_healthcheck) {
-            findings.push(RULE.finding(Location { file: file.clone(), line: Some(line) }, Some(name), message));
+            findings.push(RULE.finding(Location::file(file.clone(), Some(line)).with_service(name), message));
         }
     }
     findings

@@ -1,11 +1,12 @@
 //! The policy rules, one file each, and the registry that lists them.
 //!
-//! A rule has a stable id (`SP1xx`, never reused), a short name and a check that returns its
-//! findings. A new rule is one file here, one line in [`ALL`] and one fixture project under
-//! `fixtures/policy/projects/` that breaks it.
+//! A rule is a [`Check`] of kind compose (`SP1xx`, never reused) over a loaded [`Project`]. A new
+//! rule is one file here, one line in [`ALL`] and one case under `fixtures/policy/projects/`
+//! (its `expect.yml` names the rule) that breaks it.
 
 mod base_image_arg;
 mod dockerfile_user_healthcheck;
+mod least_privilege;
 mod no_docker_socket;
 mod published_ports;
 mod referenced_files_exist;
@@ -13,38 +14,14 @@ mod secrets_from_files;
 mod service_schema;
 mod variables_documented;
 
-use std::fmt;
+use crate::check::{Check, Finding};
+use crate::policy::project::Project;
 
-use super::finding::{Finding, Location};
-use super::project::Project;
-
-/// A policy rule.
-pub struct Rule {
-    /// Stable id, e.g. `SP101`.
-    pub id: &'static str,
-    /// Short kebab-case name, e.g. `secrets-from-files`.
-    pub name: &'static str,
-    /// One sentence: what a compliant project does.
-    pub summary: &'static str,
-    /// Finds every breach of the rule in a project.
-    pub check: fn(&Project) -> Vec<Finding>,
-}
-
-impl Rule {
-    /// A finding of this rule.
-    pub fn finding(&'static self, at: Location, service: Option<&str>, message: impl Into<String>) -> Finding {
-        Finding { rule: self, at, service: service.map(str::to_owned), message: message.into() }
-    }
-}
-
-impl fmt::Debug for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.id, self.name)
-    }
-}
+/// A compose rule: it looks at a loaded project and returns every breach.
+pub type Rule = Check<fn(&Project) -> Vec<Finding>>;
 
 /// Every rule, in id order.
-pub static ALL: [&Rule; 8] = [
+pub static ALL: [&Rule; 9] = [
     &service_schema::RULE,
     &secrets_from_files::RULE,
     &variables_documented::RULE,
@@ -53,22 +30,5 @@ pub static ALL: [&Rule; 8] = [
     &dockerfile_user_healthcheck::RULE,
     &no_docker_socket::RULE,
     &published_ports::RULE,
+    &least_privilege::RULE,
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_and_names_are_unique_and_in_order() {
-        let ids: Vec<_> = ALL.iter().map(|r| r.id).collect();
-        let mut sorted = ids.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(ids, sorted);
-        let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), ALL.len());
-    }
-}

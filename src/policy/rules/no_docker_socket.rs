@@ -1,17 +1,25 @@
-//! SP106 no-docker-socket: no container gets the Docker socket (that is root on the host).
+//! SP106 no-docker-socket: no container gets a container runtime's socket (that is root on the
+//! host), whether mounted itself or through a folder above it; the judgement is `mounts`'.
 
 use serde_json::Value;
 
 use super::Rule;
-use crate::policy::finding::Finding;
+use crate::check::{Finding, Kind, Meta, Severity};
+use crate::mounts;
 use crate::policy::project::Project;
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP106",
-    name: "no-docker-socket",
-    summary: "no service mounts the Docker socket (docker.sock, or the /run or /var/run holding it)",
-    check,
+    meta: Meta {
+        id: "SP106",
+        name: "no-docker-socket",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "no service mounts a container runtime's socket, or any folder above one (/, /run, /var/run, \
+                  /run/containerd, ...), read-only or not",
+        fix: "remove the mount: the socket (or a folder above it) gives root on the host; mount only the files the service reads",
+    },
+    run: check,
 };
 
 fn check(project: &Project) -> Vec<Finding> {
@@ -20,31 +28,12 @@ fn check(project: &Project) -> Vec<Finding> {
         let volumes = service.get("volumes").and_then(Value::as_array).into_iter().flatten();
         for (index, volume) in volumes.enumerate() {
             let Some(source) = volume.get("source").and_then(Value::as_str) else { continue };
-            if is_docker_socket(source) {
+            if mounts::exposes_runtime_socket(source) {
                 let at = project.locate(&["services", name, "volumes", &index.to_string()]);
-                let message = format!("volumes.{index} mounts the Docker socket {source}, which is root on the host");
-                findings.push(RULE.finding(at, Some(name), message));
+                let message = format!("volumes.{index} mounts {source}, which holds a container runtime's socket: that is root on the host");
+                findings.push(RULE.finding(at.with_service(name), message));
             }
         }
     }
     findings
-}
-
-fn is_docker_socket(source: &str) -> bool {
-    source.ends_with("docker.sock") || matches!(source.trim_end_matches('/'), "/run" | "/var/run")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_docker_socket;
-
-    #[test]
-    fn the_socket_and_its_folders_count() {
-        for socket in ["/var/run/docker.sock", "/run/docker.sock", "/run/user/1000/docker.sock", "/var/run/"] {
-            assert!(is_docker_socket(socket), "{socket}");
-        }
-        for other in ["/var/run/nginx", "/srv/app", "data"] {
-            assert!(!is_docker_socket(other), "{other}");
-        }
-    }
 }

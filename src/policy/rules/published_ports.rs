@@ -5,16 +5,21 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::Rule;
-use crate::policy::finding::Finding;
+use crate::check::{Finding, Kind, Meta, Severity};
 use crate::policy::project::Project;
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP107",
-    name: "published-ports",
-    summary: "host ports are published only by the services the harness config allows, on the ports it \
-              allows (default: proxy on 80 and 443)",
-    check,
+    meta: Meta {
+        id: "SP107",
+        name: "published-ports",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "host ports are published only by the services the harness config allows, on the ports it \
+                  allows (default: proxy on 80 and 443)",
+        fix: "remove the ports: entry, or allow that service and port in stackproof.yml's published_ports",
+    },
+    run: check,
 };
 
 fn check(project: &Project) -> Vec<Finding> {
@@ -36,7 +41,7 @@ fn check(project: &Project) -> Vec<Finding> {
             };
             let at = project.locate(&["services", name, "ports", &index.to_string()]);
             let message = format!("ports.{index} publishes {what}; allowed: {}", describe(allowed));
-            findings.push(RULE.finding(at, Some(name), message));
+            findings.push(RULE.finding(at.with_service(name), message));
         }
     }
     findings

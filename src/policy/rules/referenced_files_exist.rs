@@ -6,16 +6,22 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Rule;
-use crate::policy::finding::{Finding, display_path};
+use crate::check::{Finding, Kind, Meta, Severity};
+use crate::check::display_path;
 use crate::policy::project::{Build, Project};
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP103",
-    name: "referenced-files-exist",
-    summary: "every secret and config file:, bind-mount source inside the project, build context and \
-              Dockerfile exists",
-    check,
+    meta: Meta {
+        id: "SP103",
+        name: "referenced-files-exist",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "every secret and config file:, bind-mount source inside the project, build context and \
+                  Dockerfile exists",
+        fix: "create the file (for secrets, docs/deploy.md says how and with which owner and mode) or correct the path",
+    },
+    run: check,
 };
 
 fn check(project: &Project) -> Vec<Finding> {
@@ -27,7 +33,7 @@ fn check(project: &Project) -> Vec<Finding> {
             let Some(file) = definition.get("file").and_then(Value::as_str).map(Path::new) else { continue };
             if !file.exists() {
                 let at = project.locate(&[kind, name, "file"]);
-                findings.push(RULE.finding(at, None, format!("{kind}.{name}.file {} does not exist", shown(file))));
+                findings.push(RULE.finding(at, format!("{kind}.{name}.file {} does not exist", shown(file))));
             }
         }
     }
@@ -40,7 +46,7 @@ fn check(project: &Project) -> Vec<Finding> {
             if bind && project.contains(source) && !source.exists() {
                 let at = project.locate(&["services", name, "volumes", &index.to_string()]);
                 let message = format!("volumes.{index} binds {}, which does not exist", shown(source));
-                findings.push(RULE.finding(at, Some(name), message));
+                findings.push(RULE.finding(at.with_service(name), message));
             }
         }
         let Some(build) = Build::of(service) else { continue };
@@ -52,7 +58,7 @@ fn check(project: &Project) -> Vec<Finding> {
         };
         if let Some((key, path)) = missing {
             let at = project.locate(&["services", name, "build", key]);
-            findings.push(RULE.finding(at, Some(name), format!("build.{key} {} does not exist", shown(&path))));
+            findings.push(RULE.finding(at.with_service(name), format!("build.{key} {} does not exist", shown(&path))));
         }
     }
     findings

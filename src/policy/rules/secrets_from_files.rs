@@ -3,16 +3,21 @@
 use serde_json::Value;
 
 use super::Rule;
-use crate::policy::finding::Finding;
+use crate::check::{Finding, Kind, Meta, Severity};
 use crate::policy::project::Project;
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP101",
-    name: "secrets-from-files",
-    summary: "no environment variable that looks secret has an inline value (pass a *_FILE path to a \
-              secret instead), and every top-level secret is read from a file",
-    check,
+    meta: Meta {
+        id: "SP101",
+        name: "secrets-from-files",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "no environment variable that looks secret has an inline value (pass a *_FILE path to a \
+                  secret instead), and every top-level secret is read from a file",
+        fix: "put the value in a file under secrets/, declare it under top-level secrets: with file:, and pass the service its path (a *_FILE variable)",
+    },
+    run: check,
 };
 
 /// Words that make a variable name look secret.
@@ -27,7 +32,7 @@ fn check(project: &Project) -> Vec<Finding> {
             if looks_secret(variable) && inline {
                 let at = project.locate(&["services", name, "environment", variable]);
                 let message = format!("environment.{variable} is inline; use a *_FILE secret");
-                findings.push(RULE.finding(at, Some(name), message));
+                findings.push(RULE.finding(at.with_service(name), message));
             }
         }
     }
@@ -36,7 +41,7 @@ fn check(project: &Project) -> Vec<Finding> {
         for (secret, definition) in secrets {
             if definition.get("file").is_none() {
                 let at = project.locate(&["secrets", secret]);
-                findings.push(RULE.finding(at, None, format!("secrets.{secret} is not read from a file; use file:")));
+                findings.push(RULE.finding(at, format!("secrets.{secret} is not read from a file; use file:")));
             }
         }
     }

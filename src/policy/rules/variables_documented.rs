@@ -3,16 +3,22 @@
 use serde_json::Value;
 
 use super::Rule;
-use crate::policy::finding::{Finding, Location, display_path};
+use crate::check::{Finding, Kind, Location, Meta, Severity};
+use crate::check::display_path;
 use crate::policy::outline::strip_comment;
 use crate::policy::project::Project;
 
 /// The rule.
 pub static RULE: Rule = Rule {
-    id: "SP102",
-    name: "variables-documented",
-    summary: "every ${VAR} or $VAR in the compose files (defaults included) is documented in .env.example",
-    check,
+    meta: Meta {
+        id: "SP102",
+        name: "variables-documented",
+        kind: Kind::Compose,
+        severity: Severity::Error,
+        summary: "every ${VAR} or $VAR in the compose files (defaults included) is documented in .env.example",
+        fix: "document the variable in .env.example with its safe default and a comment saying what it is",
+    },
+    run: check,
 };
 
 fn check(project: &Project) -> Vec<Finding> {
@@ -27,8 +33,8 @@ fn check(project: &Project) -> Vec<Finding> {
                 continue;
             }
             reported.push(name);
-            let at = Location { file: project.relative(&source.path), line: line_of(&source.text, name) };
-            findings.push(RULE.finding(at, None, format!("${{{name}}} is used but not documented in {env_file}")));
+            let at = Location::file(project.relative(&source.path), line_of(&source.text, name));
+            findings.push(RULE.finding(at, format!("${{{name}}} is used but not documented in {env_file}")));
         }
     }
     findings

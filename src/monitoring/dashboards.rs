@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use serde_json::Value;
+
+use crate::policy::LoadError;
 
 /// One query of one dashboard panel.
 pub struct PanelQuery {
@@ -14,15 +15,19 @@ pub struct PanelQuery {
 }
 
 /// Every panel query of every dashboard in `dir`. As `deploy/grafana/check-dashboards.sh` does,
-/// `$__rate_interval` and `$__interval` become `1m`, `$__range` `1h`, and each of the dashboard's
-/// template variables `.*` (a variable that is not declared stays, and fails to parse).
-pub fn queries(dir: &Path) -> Result<Vec<PanelQuery>> {
+/// `$__rate_interval` and `$__interval` become `1m` and `$__range` `1h`; each of the dashboard's
+/// template variables matches anything: `label="$var"` becomes `label=~".*"` (an equality with
+/// `.*` would match nothing, and an empty answer would prove nothing), and a bare `$var` `.*`.
+/// A variable that is not declared stays, and fails to parse.
+pub fn queries(dir: &Path) -> Result<Vec<PanelQuery>, LoadError> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::read(dir, source))?;
+    for entry in entries {
+        let path = entry.map_err(|source| LoadError::read(dir, source))?.path();
         if path.extension().is_some_and(|e| e == "json") {
-            let text = std::fs::read_to_string(&path)?;
-            let dashboard: Value = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(|source| LoadError::read(&path, source))?;
+            let dashboard: Value = serde_json::from_str(&text)
+                .map_err(|e| LoadError::Invalid { path: path.clone(), at: None, message: format!("not JSON: {e}") })?;
             found.extend(of(&dashboard));
         }
     }
@@ -53,7 +58,10 @@ fn list(value: &Value) -> impl Iterator<Item = &Value> {
 fn runnable(expr: &str, variables: &[&str]) -> String {
     let mut expr = expr.replace("$__rate_interval", "1m").replace("$__interval", "1m").replace("$__range", "1h");
     for name in variables {
-        expr = expr.replace(&format!("${{{name}}}"), ".*").replace(&format!("${name}"), ".*");
+        for spelled in [format!("${{{name}}}"), format!("${name}")] {
+            expr = expr.replace(&format!("=\"{spelled}\""), "=~\".*\"").replace(&format!("!=\"{spelled}\""), "=~\".*\"");
+            expr = expr.replace(&spelled, ".*");
+        }
     }
     expr
 }
@@ -70,6 +78,6 @@ mod tests {
             {"title": "top", "targets": [{"expr": "y{a=\"${route}\"}"}, {"refId": "B"}]}]});
         let queries = super::of(&dashboard);
         let shown: Vec<_> = queries.iter().map(|q| format!("{}: {}", q.panel, q.expr)).collect();
-        assert_eq!(shown, ["d / rate: rate(x{route=~\".*\"}[1m])", "d / top: y{a=\".*\"}"]);
+        assert_eq!(shown, ["d / rate: rate(x{route=~\".*\"}[1m])", "d / top: y{a=~\".*\"}"]);
     }
 }

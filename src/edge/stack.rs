@@ -1,0 +1,492 @@
+//! Edge properties only the harness's own stack can show: which replica served (their own
+//! metrics), which connections the proxy keeps, what a second client address sees, what the
+//! app records as the client's address, and what a replica killed under load costs. Each has a
+//! control that moves: a counter that must rise, a replica that must have served, a client that
+//! must be answered.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::http::judge_answer;
+use super::writes::burst;
+use super::{Edge, EdgeCheck, EdgeError, Needs, Outcome, Problem, Target, header, look, problem, send, stack_of};
+use crate::check::{Kind, Meta, Severity};
+use crate::stack::{Helper, Replica, Stack};
+use crate::wait::{self, Probe};
+
+/// The image helpers run: built with the stack, it has python3 and its ssl module.
+const HELPER_IMAGE: &str = "stackproof/app:prod";
+
+/// Flask's own static route, as the app's metrics label it.
+const FLASK_STATIC_ROUTE: &str = "/static/<path:filename>";
+
+pub static STATIC_NEVER_REACHES_APP: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP413",
+        name: "static-files-never-reach-the-app",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "a static file fetched through the proxy moves no replica's request counter for Flask's static \
+                  route, which a fetch from inside a replica does move",
+        fix: "keep the `location ^~ /static/` block with `alias /srv/static/` in the proxy",
+    },
+    run: Edge { needs: Needs::Stack, exhausts: false, look: look!(static_never_reaches_app) },
+};
+
+async fn static_never_reaches_app(target: &Target<'_>) -> Outcome {
+    let stack = stack_of(target)?;
+    let replicas = stack.replicas("app").await?;
+    let control = &replicas.first().ok_or_else(|| EdgeError::Observation("no app replica".into()))?;
+    let before = served_by(stack, control, FLASK_STATIC_ROUTE).await?;
+    let fetch = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/static/style.css').read()";
+    stack.exec_in(control, &["python3", "-c", fetch], Duration::from_secs(30)).await?;
+    if served_by(stack, control, FLASK_STATIC_ROUTE).await? - before < 1.0 {
+        return Err(EdgeError::Observation(format!("a static fetch inside {} did not move its {FLASK_STATIC_ROUTE} counter: the label is wrong, so 0 below would prove nothing", control.name)));
+    }
+    let mut before = Vec::new();
+    for replica in &replicas {
+        before.push(served_by(stack, replica, FLASK_STATIC_ROUTE).await?);
+    }
+    let url = target.site.url("/static/style.css");
+    let status = send(target.site.client().get(&url), &url).await?.status();
+    if status != 200 {
+        return Ok(vec![problem(&url, format!("answered {status}"))]);
+    }
+    let mut problems = Vec::new();
+    for (replica, before) in replicas.iter().zip(before) {
+        if served_by(stack, replica, FLASK_STATIC_ROUTE).await? > before {
+            problems.push(problem(&url, format!("the request reached the app ({}): the proxy does not serve static files itself", replica.name)));
+        }
+    }
+    Ok(problems)
+}
+
+/// Requests `replica` has answered on `route`, read from its own /metrics.
+pub async fn served_by(stack: &Stack, replica: &Replica, route: &str) -> Result<f64, EdgeError> {
+    let script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000/metrics').read().decode())";
+    let output = stack.exec_in(replica, &["python3", "-c", script], Duration::from_secs(30)).await?;
+    let label = format!("route=\"{route}\"");
+    Ok(output
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("stockapp_http_requests_total{") && line.contains(&label))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+pub static SPREAD: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP430",
+        name: "requests-are-spread-over-every-replica",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "40 requests from one client are spread over at least two replicas, each serving a fair share \
+                  (at least a quarter of an even split): no replica idles, none is pinned to a client",
+        fix: "keep the upstream round-robin over every replica the entrypoint discovers; no ip_hash or hash $remote_addr",
+    },
+    run: Edge { needs: Needs::Stack, exhausts: false, look: look!(spread) },
+};
+
+async fn spread(target: &Target<'_>) -> Outcome {
+    const REQUESTS: usize = 40;
+    let stack = stack_of(target)?;
+    let replicas = stack.replicas("app").await?;
+    let url = target.site.url("/lessons");
+    if replicas.len() < 2 {
+        return Ok(vec![problem(&url, format!("only {} app replica(s) run: nothing can be spread", replicas.len()))]);
+    }
+    let mut before = Vec::new();
+    for replica in &replicas {
+        before.push(served_by(stack, replica, "/lessons").await?);
+    }
+    let client = target.site.client();
+    for _ in 0..REQUESTS {
+        let status = send(client.get(&url), &url).await?.status();
+        if status != 200 {
+            return Ok(vec![problem(&url, format!("GET /lessons answered {status}"))]);
+        }
+    }
+    let fair = REQUESTS / replicas.len() / 4;
+    let mut problems = Vec::new();
+    for (replica, before) in replicas.iter().zip(before) {
+        let served = served_by(stack, replica, "/lessons").await? - before;
+        println!("  {} served {served} of {REQUESTS}", replica.name);
+        if served < fair as f64 {
+            problems.push(problem(&url, format!("replica {} served {served} of {REQUESTS} requests (fair share at least {fair})", replica.name)));
+        }
+    }
+    Ok(problems)
+}
+
+pub static KEEPALIVE: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP431",
+        name: "the-proxy-keeps-connections-to-every-replica",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "after a few requests, the proxy keeps an idle connection open to every replica (upstream keepalive: \
+                  no TCP handshake per request)",
+        fix: "keep `keepalive` in the upstream block, `proxy_http_version 1.1` and `proxy_set_header Connection \"\"`",
+    },
+    run: Edge { needs: Needs::Stack, exhausts: false, look: look!(keepalive) },
+};
+
+async fn keepalive(target: &Target<'_>) -> Outcome {
+    let stack = stack_of(target)?;
+    let (client, url) = (target.site.client(), target.site.url("/lessons"));
+    for _ in 0..20 {
+        let status = send(client.get(&url), &url).await?.status();
+        if status != 200 {
+            return Ok(vec![problem(&url, format!("GET /lessons answered {status}"))]);
+        }
+    }
+    let proxy = proxy_addresses(stack).await?;
+    let mut problems = Vec::new();
+    for replica in stack.replicas("app").await? {
+        let idle = established_from(stack, &replica, &proxy).await?;
+        println!("  {} keeps {idle} connection(s) from the proxy open", replica.name);
+        if idle == 0 {
+            problems.push(problem(&url, format!("no connection from the proxy stays open to {} (no upstream keepalive)", replica.name)));
+        }
+    }
+    Ok(problems)
+}
+
+/// The proxy's addresses as /proc/net/tcp writes them (IPv4, little-endian hex).
+async fn proxy_addresses(stack: &Stack) -> Result<Vec<String>, EdgeError> {
+    let mut hex = Vec::new();
+    for proxy in stack.replicas("proxy").await? {
+        let format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
+        let output = stack.docker(&["inspect", "-f", format, &proxy.id], Duration::from_secs(30)).await?;
+        for address in output.stdout.split_whitespace() {
+            let ip: std::net::Ipv4Addr = address.parse().map_err(|_| EdgeError::Observation(format!("proxy address {address}")))?;
+            hex.push(format!("{:08X}", u32::from_le_bytes(ip.octets())));
+        }
+    }
+    if hex.is_empty() {
+        return Err(EdgeError::Observation("the proxy has no address".into()));
+    }
+    Ok(hex)
+}
+
+/// Established TCP connections from `peers` to port 8000 inside `replica` (other clients,
+/// such as Prometheus scraping /metrics, do not count).
+async fn established_from(stack: &Stack, replica: &Replica, peers: &[String]) -> Result<usize, EdgeError> {
+    let table = stack.exec_in(replica, &["cat", "/proc/net/tcp"], Duration::from_secs(30)).await?.stdout;
+    let from_peer = |line: &&str| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let local_is_app = fields.get(1).is_some_and(|local| local.ends_with(":1F40"));
+        let remote_is_peer = fields.get(2).is_some_and(|remote| peers.iter().any(|p| remote.starts_with(p.as_str())));
+        local_is_app && remote_is_peer && fields.get(3) == Some(&"01")
+    };
+    Ok(table.lines().skip(1).filter(from_peer).count())
+}
+
+pub static ERROR_PAGES: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP432",
+        name: "the-proxys-own-error-pages-carry-the-headers",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "with every replica stopped, the proxy's own 502 page carries the security headers; once they are \
+                  back, the site serves again",
+        fix: "keep `always` on every add_header of snippets/security-headers.conf",
+    },
+    run: Edge { needs: Needs::Disrupt, exhausts: false, look: look!(error_pages) },
+};
+
+async fn error_pages(target: &Target<'_>) -> Outcome {
+    let stack = stack_of(target)?;
+    let ids: Vec<String> = stack.replicas("app").await?.into_iter().map(|r| r.id).collect();
+    let mut stop = vec!["stop", "--time", "10"];
+    stop.extend(ids.iter().map(String::as_str));
+    stack.docker(&stop, Duration::from_secs(60)).await?;
+    let url = target.site.url("/lessons");
+    let outcome = async {
+        // The proxy's replica watcher notices the stopped replicas within seconds; either way
+        // nothing answers, and nginx answers itself.
+        let response = send(target.site.client().get(&url), &url).await?;
+        Ok::<Vec<Problem>, EdgeError>(judge_answer(&url, "GET /lessons with every replica stopped", &response, 502))
+    }
+    .await;
+    let mut start = vec!["start"];
+    start.extend(ids.iter().map(String::as_str));
+    stack.docker(&start, Duration::from_secs(60)).await?;
+    wait_until_served(target, &url).await?;
+    outcome
+}
+
+/// Waits until `url` answers 200 through the proxy again.
+async fn wait_until_served(target: &Target<'_>, url: &str) -> Result<(), EdgeError> {
+    let client = target.site.client();
+    wait::until("the site serving again", Duration::from_secs(90), Duration::from_millis(500), || async {
+        match client.get(url).send().await {
+            Ok(r) if r.status() == 200 => Probe::Ready(()),
+            Ok(r) => Probe::Pending(format!("answered {}", r.status())),
+            Err(e) => Probe::Pending(e.to_string()),
+        }
+    })
+    .await
+    .map_err(|e| EdgeError::Observation(e.to_string()))
+}
+
+/// A second client: a helper container on the stack's edge network, whose address is its own.
+struct SecondClient<'a> {
+    stack: &'a Stack,
+    ca: tempfile::NamedTempFile,
+    proxy: String,
+    name: String,
+}
+
+/// What the second client saw.
+#[derive(Debug)]
+struct Seen {
+    ip: String,
+    statuses: Vec<u16>,
+    request_ids: Vec<String>,
+}
+
+/// Sends GETs from the helper, with extra headers, and prints what it got as JSON.
+const SECOND_CLIENT: &str = r#"
+import json, socket, ssl, sys, urllib.error, urllib.request
+ca, host, path, count, headers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
+context = ssl.create_default_context(cafile=ca)
+seen = {"statuses": [], "request_ids": []}
+for _ in range(count):
+    try:
+        answer = urllib.request.urlopen(urllib.request.Request(f"https://{host}:8443{path}", headers=headers), context=context, timeout=10)
+    except urllib.error.HTTPError as refused:
+        answer = refused
+    seen["statuses"].append(answer.status)
+    seen["request_ids"].append(answer.headers.get("X-Request-ID") or "")
+probe = socket.create_connection((host, 8443))
+seen["ip"] = probe.getsockname()[0]
+probe.close()
+print(json.dumps(seen))
+"#;
+
+impl<'a> SecondClient<'a> {
+    async fn new(target: &Target<'a>) -> Result<Self, EdgeError> {
+        use std::os::unix::fs::PermissionsExt;
+        let stack = stack_of(target)?;
+        let proxy = stack.replicas("proxy").await?.into_iter().next().ok_or_else(|| EdgeError::Observation("no proxy".into()))?;
+        let io = |e: std::io::Error| EdgeError::Observation(format!("writing the CA for the second client: {e}"));
+        let ca = tempfile::NamedTempFile::new().map_err(io)?;
+        std::fs::write(ca.path(), target.site.ca_pem().unwrap_or_default()).map_err(io)?;
+        std::fs::set_permissions(ca.path(), std::fs::Permissions::from_mode(0o644)).map_err(io)?;
+        let proxy = stack.address_on(&proxy.id, "edge").await?;
+        Ok(Self { stack, ca, proxy, name: target.site.server_name().to_owned() })
+    }
+
+    async fn get(&self, path: &str, count: usize, headers: &BTreeMap<&str, &str>) -> Result<Seen, EdgeError> {
+        let (count, headers) = (count.to_string(), serde_json::to_string(headers).unwrap_or_default());
+        let args = ["python3", "-c", SECOND_CLIENT, "/etc/stackproof-ca.pem", &self.name, path, &count, &headers];
+        let mut helper = Helper::on("edge", HELPER_IMAGE, &args);
+        helper.mounts.push(format!("{}:/etc/stackproof-ca.pem:ro", self.ca.path().display()));
+        helper.add_hosts.push(format!("{}:{}", self.name, self.proxy));
+        let output = self.stack.run_helper(&helper).await?;
+        let seen: Value = serde_json::from_str(output.stdout.trim()).map_err(|_| EdgeError::Observation(format!("the second client printed {:?}", output.stdout)))?;
+        let strings = |key: &str| seen[key].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        let statuses = seen["statuses"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()?.try_into().ok()).collect();
+        Ok(Seen { ip: seen["ip"].as_str().unwrap_or_default().to_owned(), statuses, request_ids: strings("request_ids") })
+    }
+}
+
+pub static PER_CLIENT_LIMITS: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP433",
+        name: "rate-limits-are-per-client",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "while one client address is rate limited, a second address (another container on the edge network) \
+                  gets 200 for every request",
+        fix: "key limit_req zones by $binary_remote_addr, never by a constant or a shared header",
+    },
+    run: Edge { needs: Needs::Stack, exhausts: true, look: look!(per_client_limits) },
+};
+
+async fn per_client_limits(target: &Target<'_>) -> Outcome {
+    let second = SecondClient::new(target).await?;
+    let (client, url) = (target.site.client(), target.site.url("/api/lessons"));
+    let first = burst(&client, &url, 100).await?;
+    if !first.contains(&429) {
+        return Ok(vec![problem(&url, "100 simultaneous requests from the first client were never limited: nothing per client to show")]);
+    }
+    let seen = second.get("/api/lessons", 10, &BTreeMap::new()).await?;
+    let refused: Vec<&u16> = seen.statuses.iter().filter(|s| **s != 200).collect();
+    if seen.statuses.len() != 10 || !refused.is_empty() {
+        return Ok(vec![problem(&url, format!("while {} was limited, the second client {} got {:?}: the limit is not per client", "the first client", seen.ip, seen.statuses))]);
+    }
+    Ok(Vec::new())
+}
+
+pub static CLIENT_ADDRESS: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP434",
+        name: "the-app-records-the-real-client-address",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "for a request from a known address carrying forged X-Forwarded-For, X-Real-IP and Forwarded headers, \
+                  the app's request log records that address, as the proxy's log does",
+        fix: "keep STOCKAPP_PROXY_HOPS equal to the proxies in front of the app (1), and have the proxy overwrite \
+              X-Forwarded-For with $remote_addr",
+    },
+    run: Edge { needs: Needs::Stack, exhausts: false, look: look!(client_address) },
+};
+
+/// An address from the documentation range (RFC 5737): never a real client's.
+const FORGED: &str = "203.0.113.7";
+
+async fn client_address(target: &Target<'_>) -> Outcome {
+    let stack = stack_of(target)?;
+    let second = SecondClient::new(target).await?;
+    let forged = BTreeMap::from([("X-Forwarded-For", FORGED), ("X-Real-IP", FORGED), ("Forwarded", "for=203.0.113.7")]);
+    let seen = second.get("/lessons", 3, &forged).await?;
+    let url = target.site.url("/lessons");
+    if seen.statuses.iter().any(|s| *s != 200) || seen.request_ids.iter().any(String::is_empty) {
+        return Err(EdgeError::Observation(format!("the second client got {:?} with request ids {:?}", seen.statuses, seen.request_ids)));
+    }
+    let (app, proxy) = wait_for_log_lines(stack, &seen.request_ids).await?;
+    let mut problems = Vec::new();
+    for id in &seen.request_ids {
+        let proxy_saw = proxy.get(id).cloned().unwrap_or_default();
+        if proxy_saw != seen.ip {
+            return Err(EdgeError::Observation(format!("the proxy logged request {id} from {proxy_saw:?}, not the second client's {}", seen.ip)));
+        }
+        match app.get(id) {
+            Some(recorded) if *recorded == seen.ip => {}
+            Some(recorded) => problems.push(problem(&url, format!("request {id} from {} (forging {FORGED}) was recorded by the app as from {recorded}", seen.ip))),
+            None => problems.push(problem(&url, format!("the app logged no request {id}: it records no client address"))),
+        }
+    }
+    Ok(problems)
+}
+
+/// request id -> client address, from the app's and the proxy's JSON logs, once every id is in
+/// the proxy's (logs arrive a moment after the answer).
+async fn wait_for_log_lines(stack: &Stack, ids: &[String]) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), EdgeError> {
+    let read = || async {
+        let addresses = |logs: &str, key: &str| -> BTreeMap<String, String> {
+            logs.lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line.get(line.find('{')?..)?).ok())
+                .filter_map(|entry| Some((entry["request_id"].as_str()?.to_owned(), entry[key].as_str()?.to_owned())))
+                .filter(|(id, _)| ids.contains(id))
+                .collect()
+        };
+        let app = stack.service_logs("app", 500).await?;
+        let proxy = stack.service_logs("proxy", 500).await?;
+        Ok::<_, EdgeError>((addresses(&app, "remote_addr"), addresses(&proxy, "remote_addr")))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (app, proxy) = read().await?;
+        if (proxy.len() == ids.len() && app.len() == ids.len()) || Instant::now() > deadline {
+            return Ok((app, proxy));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+pub static ACME_FILES_SERVED: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP435",
+        name: "acme-challenge-files-are-served-over-plain-http",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "a token written into the shared ACME webroot (as certbot does) is served over plain HTTP, as \
+                  text, where the CA's validation asks for it",
+        fix: "keep the acme volume mounted at /var/www/acme in both certbot and the proxy, and the port-80 location's root",
+    },
+    run: Edge { needs: Needs::Stack, exhausts: false, look: look!(acme_files_served) },
+};
+
+async fn acme_files_served(target: &Target<'_>) -> Outcome {
+    let stack = stack_of(target)?;
+    let token = format!("stackproof-{}", crate::site::fresh_username("token").replace('_', "-"));
+    let script = format!("mkdir -p /acme/.well-known/acme-challenge && printf %s {token} > /acme/.well-known/acme-challenge/{token}");
+    let mut writer = Helper::on("backend", HELPER_IMAGE, &["sh", "-c", &script]);
+    writer.mounts.push(format!("{}:/acme", stack.network_name("acme")));
+    stack.run_helper(&writer).await?;
+    let url = target.site.http_url(&format!("/.well-known/acme-challenge/{token}"));
+    let response = send(target.site.client().get(&url), &url).await?;
+    let (status, kind) = (response.status(), header(&response, "content-type"));
+    let body = response.text().await.map_err(|source| EdgeError::Http { url: url.clone(), source })?;
+    let mut remove = Helper::on("backend", HELPER_IMAGE, &["rm", "-f", &format!("/acme/.well-known/acme-challenge/{token}")]);
+    remove.mounts.push(format!("{}:/acme", stack.network_name("acme")));
+    stack.run_helper(&remove).await?;
+    if status != 200 || body != token || !kind.starts_with("text/plain") {
+        return Ok(vec![problem(&url, format!("the challenge file answered {status} ({kind}) with {:?}", body.chars().take(80).collect::<String>()))]);
+    }
+    Ok(Vec::new())
+}
+
+pub static KILL_UNDER_LOAD: EdgeCheck = EdgeCheck {
+    meta: Meta {
+        id: "SP436",
+        name: "a-replica-killed-under-load-fails-no-request",
+        kind: Kind::Edge,
+        severity: Severity::Error,
+        summary: "with four clients sending steadily, a replica that was serving is killed: no request fails, and at \
+                  least 200 succeed after the kill",
+        fix: "keep `proxy_next_upstream error timeout http_502 http_503` with tries and a short connect timeout, and \
+              max_fails on the upstream servers",
+    },
+    run: Edge { needs: Needs::Disrupt, exhausts: false, look: look!(kill_under_load) },
+};
+
+async fn kill_under_load(target: &Target<'_>) -> Outcome {
+    const WORKERS: usize = 4;
+    const BEFORE_KILL: Duration = Duration::from_secs(3);
+    const LOAD_FOR: Duration = Duration::from_secs(12);
+    const MAX_PER_WORKER: usize = 2_000;
+    const AFTER_KILL_AT_LEAST: usize = 200;
+    let stack = stack_of(target)?;
+    let victim = stack.replicas("app").await?.into_iter().next().ok_or_else(|| EdgeError::Observation("no app replica".into()))?;
+    let served_before = served_by(stack, &victim, "/lessons").await?;
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let (client, url) = (target.site.client(), target.site.url("/lessons"));
+        workers.spawn(async move {
+            let mut outcomes: Vec<(Instant, Result<(), String>)> = Vec::new();
+            while started.elapsed() < LOAD_FOR && outcomes.len() < MAX_PER_WORKER {
+                let outcome = match client.get(&url).send().await {
+                    Ok(r) if r.status() == 200 => Ok(()),
+                    Ok(r) => Err(format!("{} at {:?}", r.status(), started.elapsed())),
+                    Err(e) => Err(format!("{e} at {:?}", started.elapsed())),
+                };
+                outcomes.push((Instant::now(), outcome));
+            }
+            outcomes
+        });
+    }
+    tokio::time::sleep(BEFORE_KILL).await;
+    // The victim must have been serving this load, or the kill proves nothing.
+    let served_under_load = served_by(stack, &victim, "/lessons").await? - served_before;
+    let killed_at = Instant::now();
+    stack.docker(&["kill", &victim.id], Duration::from_secs(30)).await?;
+    let mut outcomes = Vec::new();
+    while let Some(joined) = workers.join_next().await {
+        outcomes.extend(joined.map_err(|e| EdgeError::Observation(format!("a load worker failed: {e}")))?);
+    }
+    let failed: Vec<&String> = outcomes.iter().filter_map(|(_, o)| o.as_ref().err()).collect();
+    let after = outcomes.iter().filter(|(at, o)| *at > killed_at && o.is_ok()).count();
+    let url = target.site.url("/lessons");
+    println!("  {} requests, {} failed; {} served by {} before the kill, {after} succeeded after it", outcomes.len(), failed.len(), served_under_load, victim.name);
+    if served_under_load < 1.0 {
+        return Err(EdgeError::Observation(format!("{} served none of the load before the kill: the kill proves nothing", victim.name)));
+    }
+    let mut problems = Vec::new();
+    if after < AFTER_KILL_AT_LEAST {
+        problems.push(problem(&url, format!("only {after} requests succeeded after the kill (want at least {AFTER_KILL_AT_LEAST}): the survivors did not carry the load")));
+    }
+    if !failed.is_empty() {
+        problems.push(problem(&url, format!("{} of {} requests failed: {:?}", failed.len(), outcomes.len(), &failed[..failed.len().min(5)])));
+    }
+    // The killed replica stays down (restart: unless-stopped does not restart a killed
+    // container); start it again for whatever runs after.
+    stack.docker(&["start", &victim.id], Duration::from_secs(60)).await?;
+    Ok(problems)
+}

@@ -1,0 +1,3 @@
+#[path = "../common/mod.rs"]
+mod common;
+fn main() { stackproof::suite::main(Vec::new()) }
