@@ -91,7 +91,7 @@ fn fuzz(seed: u64, fixture: &str, load: impl Fn(&Path, &[u8]) -> Result<(), Load
 }
 
 fn the_compose_loader_and_its_outline_survive_mutated_compose_files() {
-    fuzz(0x5eed_c0de_0001, "fixtures/policy/projects/clean/compose.yml", |path, bytes| {
+    fuzz(0x5eed_c0de_0001, "fixtures/policy/clean/compose.yml", |path, bytes| {
         let text = String::from_utf8_lossy(bytes);
         Outline::new(&text).find(&["services", "app", "environment", "WORKERS"]);
         Outline::new(&text).find(&["services", "proxy", "ports", "1"]);
@@ -100,13 +100,13 @@ fn the_compose_loader_and_its_outline_survive_mutated_compose_files() {
 }
 
 fn the_dockerfile_parser_survives_mutated_dockerfiles() {
-    fuzz(0x5eed_c0de_0002, "fixtures/policy/projects/clean/app/Dockerfile", |path, bytes| {
+    fuzz(0x5eed_c0de_0002, "fixtures/policy/clean/app/Dockerfile", |path, bytes| {
         Dockerfile::parse(path, bytes).map(drop)
     });
 }
 
 fn the_env_file_parser_survives_mutated_env_files() {
-    fuzz(0x5eed_c0de_0003, "fixtures/policy/projects/clean/.env.example", |path, bytes| {
+    fuzz(0x5eed_c0de_0003, "fixtures/policy/clean/.env.example", |path, bytes| {
         EnvFile::parse(path, bytes).map(drop)
     });
 }
