@@ -13,7 +13,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 75
 # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers into timeouts.
 worker_tmp_dir = "/dev/shm"
-accesslog = "-"
+# The app logs each request itself as JSON, with the client address ProxyFix trusts and the
+# proxy's request id (stockapp/requestlog.py): gunicorn's own access log would only repeat it.
+accesslog = None
 errorlog = "-"
 # gunicorn >= 25 opens a control socket under $HOME by default; the root filesystem is read-only.
 control_socket_disable = True

@@ -109,11 +109,12 @@ pub enum BootError {
 
 impl BootedSite {
     /// Boots the production stack labelled `label`, with `customize` adding overlays, profiles or
-    /// variables to its spec, certificates from a fresh test CA, and finds the proxy's ports.
-    pub async fn boot(label: &str, customize: impl FnOnce(StackSpec) -> StackSpec) -> Result<Self, BootError> {
+    /// variables to its spec (it is given the CA), certificates from a fresh test CA, and finds
+    /// the proxy's ports.
+    pub async fn boot(label: &str, customize: impl FnOnce(StackSpec, &TestCa) -> StackSpec) -> Result<Self, BootError> {
         let secrets = Secrets::generate()?;
         let ca = TestCa::generate(SERVER_NAME).await?;
-        let spec = customize(spec(label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()));
+        let spec = customize(spec(label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()), &ca);
         let stack = spec.up().await?;
         let site = site_of(&stack, std::fs::read(ca.ca_pem())?).await?;
         Ok(Self { stack, site, secrets, ca })

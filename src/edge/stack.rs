@@ -190,8 +190,8 @@ pub static ERROR_PAGES: EdgeCheck = EdgeCheck {
         name: "the-proxys-own-error-pages-carry-the-headers",
         kind: Kind::Edge,
         severity: Severity::Error,
-        summary: "with every replica stopped, the proxy's own 502 page carries the security headers; once they are \
-                  back, the site serves again",
+        summary: "with every replica stopped, the proxy's own 502/504 page carries the security headers; once \
+                  they are back, the site serves again",
         fix: "keep `always` on every add_header of snippets/security-headers.conf",
     },
     run: Edge { needs: Needs::Disrupt, exhausts: false, look: look!(error_pages) },
@@ -208,7 +208,9 @@ async fn error_pages(target: &Target<'_>) -> Outcome {
         // The proxy's replica watcher notices the stopped replicas within seconds; either way
         // nothing answers, and nginx answers itself.
         let response = send(target.site.client().get(&url), &url).await?;
-        Ok::<Vec<Problem>, EdgeError>(judge_answer(&url, "GET /lessons with every replica stopped", &response, 502))
+        // 502 when the replicas refuse, 504 when their addresses are gone and the connects time out.
+        let want = if response.status() == 504 { 504 } else { 502 };
+        Ok::<Vec<Problem>, EdgeError>(judge_answer(&url, "GET /lessons with every replica stopped", &response, want))
     }
     .await;
     let mut start = vec!["start"];

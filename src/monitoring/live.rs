@@ -56,18 +56,22 @@ print(json.dumps([get(url) for url in sys.argv[1:]]))";
 
 /// The files the monitoring overlay mounts; they must outlive the stack.
 pub struct Overlay {
-    _config: tempfile::TempDir,
+    config: tempfile::TempDir,
 }
 
-/// `spec` with the monitoring test overlay: the shortened prometheus.yml, the test CA for the
-/// blackbox probe (`ca_pem`), the webhook receiver.
-pub fn with_overlay(spec: StackSpec, ca_pem: &std::path::Path) -> Result<(StackSpec, Overlay), ObserveError> {
-    let config = shortened_prometheus_config()?;
-    let spec = spec
-        .with_file(repo::path("fixtures/monitoring/compose.yml"))
-        .with_env("MONITORING_CA_PEM", ca_pem.to_string_lossy())
-        .with_env("MONITORING_PROMETHEUS_YML", config.path().join("prometheus.yml").to_string_lossy());
-    Ok((spec, Overlay { _config: config }))
+impl Overlay {
+    /// Writes the shortened prometheus.yml the overlay mounts.
+    pub fn write() -> Result<Self, ObserveError> {
+        Ok(Self { config: shortened_prometheus_config()? })
+    }
+
+    /// `spec` with the monitoring test overlay: the shortened prometheus.yml, the test CA for
+    /// the blackbox probe (`ca_pem`), the webhook receiver.
+    pub fn apply(&self, spec: StackSpec, ca_pem: &std::path::Path) -> StackSpec {
+        spec.with_file(repo::path("fixtures/monitoring/compose.yml"))
+            .with_env("MONITORING_CA_PEM", ca_pem.to_string_lossy())
+            .with_env("MONITORING_PROMETHEUS_YML", self.config.path().join("prometheus.yml").to_string_lossy())
+    }
 }
 
 /// The production prometheus.yml with [`SHORTENED`] intervals, in a directory Prometheus's uid

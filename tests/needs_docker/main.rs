@@ -1,3 +1,16 @@
+//! Tests that need a Docker engine: the production stack and its checks, the mutants that show
+//! each check failing, the drills, the dev workflow, the harness's own stack handling. Suites
+//! boot side by side; every check is its own test (`cargo test --test needs_docker <name>`
+//! boots only the suites it needs).
+
 #[path = "../common/mod.rs"]
 mod common;
-fn main() { stackproof::suite::main(Vec::new()) }
+mod checks;
+mod prod;
+
+use stackproof::suite::{self, AnySuite};
+
+fn main() {
+    let suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
+    suite::main(suites)
+}
