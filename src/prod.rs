@@ -66,7 +66,12 @@ fn random_hex(bytes: usize) -> std::io::Result<String> {
 
 /// The production stack spec, ready to `up()`; `secrets` must outlive the stack.
 pub fn spec(label: &str, secrets: &Secrets) -> StackSpec {
-    StackSpec::new(label, &[repo::path("compose.prod.yml")])
+    spec_of(&repo::path("compose.prod.yml"), label, secrets)
+}
+
+/// The same from another copy of `compose.prod.yml` (a changed scratch tree's).
+pub fn spec_of(compose: &Path, label: &str, secrets: &Secrets) -> StackSpec {
+    StackSpec::new(label, &[compose])
         .with_env("SECRET_KEY_PATH", secrets.path("secret_key").to_string_lossy())
         .with_env("RESTIC_PASSWORD_PATH", secrets.path("restic_password").to_string_lossy())
         .with_env("SERVER_NAME", SERVER_NAME)
@@ -112,9 +117,14 @@ impl BootedSite {
     /// variables to its spec (it is given the CA), certificates from a fresh test CA, and finds
     /// the proxy's ports.
     pub async fn boot(label: &str, customize: impl FnOnce(StackSpec, &TestCa) -> StackSpec) -> Result<Self, BootError> {
+        Self::boot_from(&repo::path("compose.prod.yml"), label, customize).await
+    }
+
+    /// The same from another copy of `compose.prod.yml` (a changed scratch tree's).
+    pub async fn boot_from(compose: &Path, label: &str, customize: impl FnOnce(StackSpec, &TestCa) -> StackSpec) -> Result<Self, BootError> {
         let secrets = Secrets::generate()?;
         let ca = TestCa::generate(SERVER_NAME).await?;
-        let spec = customize(spec(label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()), &ca);
+        let spec = customize(spec_of(compose, label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()), &ca);
         let stack = spec.up().await?;
         let site = site_of(&stack, std::fs::read(ca.ca_pem())?).await?;
         Ok(Self { stack, site, secrets, ca })

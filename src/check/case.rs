@@ -30,6 +30,24 @@ pub struct Expectation {
     /// Text replacements in the real files, made in a scratch copy.
     #[serde(default)]
     pub edits: Vec<Edit>,
+    /// How the case's stack boots, for cases judged on a running stack.
+    #[serde(default)]
+    pub stack: StackCase,
+}
+
+/// How a case that needs a running stack boots it, and what runs on it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackCase {
+    /// Variables set for the stack (`APP_REPLICAS: "1"`).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A compose overlay added on top of the stack's files, as text.
+    #[serde(default)]
+    pub overlay: Option<String>,
+    /// Only these checks run (their ids); default: every check of the kinds the case names.
+    #[serde(default)]
+    pub scope: Vec<String>,
 }
 
 /// One replacement in one file: `from` must be there, or the case no longer applies.
@@ -134,11 +152,20 @@ fn collect(root: &Path, relative: &Path, found: &mut Vec<PathBuf>) -> Result<(),
     Ok(())
 }
 
-/// Copies the folders `dirs` of `from` into `to` (a scratch tree for cases to change), keeping
-/// file modes, so that scripts stay executable and files readable by the containers' users.
-pub fn copy_tree(from: &Path, dirs: &[&str], to: &Path) -> Result<(), LoadError> {
-    for dir in dirs {
-        copy_dir(&from.join(dir), &to.join(dir))?;
+/// Copies the folders and files `paths` of `from` into `to` (a scratch tree for cases to
+/// change), keeping file modes, so that scripts stay executable and files readable by the
+/// containers' users.
+pub fn copy_tree(from: &Path, paths: &[&str], to: &Path) -> Result<(), LoadError> {
+    for path in paths {
+        let (source, target) = (from.join(path), to.join(path));
+        if source.is_dir() {
+            copy_dir(&source, &target)?;
+        } else {
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(|error| LoadError::read(dir, error))?;
+            }
+            std::fs::copy(&source, &target).map_err(|error| LoadError::read(&source, error))?;
+        }
     }
     Ok(())
 }
@@ -197,7 +224,11 @@ mod tests {
         Meta { id: "SP992", name: "b", kind: Kind::Compose, severity: Severity::Error, summary: "b", fix: "b" };
 
     fn expecting(id: &str, words: &[&str]) -> Expectation {
-        Expectation { fails: BTreeMap::from([(id.to_owned(), words.iter().map(|w| (*w).to_owned()).collect())]), edits: Vec::new() }
+        Expectation {
+            fails: BTreeMap::from([(id.to_owned(), words.iter().map(|w| (*w).to_owned()).collect())]),
+            edits: Vec::new(),
+            stack: StackCase::default(),
+        }
     }
 
     #[test]

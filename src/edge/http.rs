@@ -57,13 +57,18 @@ pub static ACME_PATH: EdgeCheck = EdgeCheck {
 async fn acme_path(target: &Target<'_>) -> Outcome {
     let (site, client) = (target.site, target.site.client());
     let control = site.http_url("/");
-    let redirected = send(client.get(&control), &control).await?.status();
-    if redirected != 308 {
-        return Err(EdgeError::Observation(format!("{control} answered {redirected}, not the site's 308: is it the site's HTTP port?")));
+    let answer = send(client.get(&control), &control).await?;
+    if !answer.status().is_redirection() || !header(&answer, "location").starts_with("https://") {
+        return Err(EdgeError::Observation(format!("{control} answered {}, not the site's redirect to HTTPS: is it the site's HTTP port?", answer.status())));
     }
     let url = site.http_url("/.well-known/acme-challenge/no-such-token");
-    let status = send(client.get(&url), &url).await?.status();
-    Ok(if status == 404 { Vec::new() } else { vec![problem(&url, format!("answered {status}, not a plain-HTTP 404"))] })
+    let response = send(client.get(&url), &url).await?;
+    let status = response.status();
+    Ok(match status.as_u16() {
+        404 => Vec::new(),
+        300..=399 => vec![problem(&url, format!("the ACME path is redirected ({status} to {}), so no CA can validate", header(&response, "location")))],
+        _ => vec![problem(&url, format!("answered {status}, not a plain-HTTP 404"))],
+    })
 }
 
 pub static HEADERS: EdgeCheck = EdgeCheck {

@@ -17,7 +17,7 @@ use std::pin::Pin;
 
 use crate::check::report::Run;
 use crate::check::{Check, Finding, Location};
-pub use crate::observe::{ObserveError as EdgeError, Outcome, Problem, problem};
+pub use crate::observe::{ObserveError as EdgeError, Outcome, Problem, error_chain, problem};
 use crate::site::Site;
 use crate::stack::Stack;
 

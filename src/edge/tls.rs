@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 
-use super::{Edge, EdgeCheck, EdgeError, Needs, Outcome, Target, look, problem};
+use super::{Edge, EdgeCheck, EdgeError, Needs, Outcome, Target, error_chain, look, problem};
 use crate::check::{Kind, Meta, Severity};
 use crate::probe::tls::{self, Handshake, Offer, TlsVersion};
 
@@ -140,7 +140,10 @@ async fn groups(target: &Target<'_>) -> Outcome {
             offers.push((group.to_owned(), Offer { groups: Some(group.to_owned()), ..Offer::version(version) }));
         }
     }
-    let (accepted, not_offered) = enumerate(addr, name, offers).await?;
+    let (_, not_offered, exchanges) = enumerate_exchanges(addr, name, offers).await?;
+    // What counts is the key exchange the server really did: offered only X448, a TLS 1.2
+    // server may fall back to finite-field DH, which is then what it accepts.
+    let accepted: BTreeSet<String> = exchanges.iter().map(|kx| group_of(kx)).collect();
     let expected = GROUPS_ALLOWED.iter().map(|s| (*s).to_owned()).collect();
     let missing_here: Vec<_> = GROUPS_ALLOWED.iter().filter(|g| not_offered.iter().filter(|n| n == *g).count() == 2).collect();
     if !missing_here.is_empty() {
@@ -153,6 +156,31 @@ async fn groups(target: &Target<'_>) -> Outcome {
 /// Offers each of `offers` alone; returns the names the server accepted, and those the local
 /// OpenSSL could not offer.
 async fn enumerate(addr: std::net::SocketAddr, name: &str, offers: Vec<(String, Offer)>) -> Result<(BTreeSet<String>, Vec<String>), EdgeError> {
+    let (accepted, not_offered, _) = enumerate_exchanges(addr, name, offers).await?;
+    Ok((accepted, not_offered))
+}
+
+/// The group of an openssl `Server Temp Key` reading: `X25519, 253 bits` -> X25519, `ECDH,
+/// secp384r1, 384 bits` -> P-384, `DH, 2048 bits` -> ffdhe2048 (finite-field DH).
+fn group_of(key_exchange: &str) -> String {
+    let parts: Vec<&str> = key_exchange.split(',').map(str::trim).collect();
+    match parts.as_slice() {
+        ["ECDH", "prime256v1", ..] => "P-256".into(),
+        ["ECDH", "secp384r1", ..] => "P-384".into(),
+        ["ECDH", "secp521r1", ..] => "P-521".into(),
+        ["ECDH", curve, ..] => (*curve).to_owned(),
+        ["DH", bits, ..] => format!("ffdhe{}", bits.trim_end_matches(" bits")),
+        [name, ..] => (*name).to_owned(),
+        [] => key_exchange.to_owned(),
+    }
+}
+
+/// [`enumerate`], also returning the key exchange of every accepted handshake.
+async fn enumerate_exchanges(
+    addr: std::net::SocketAddr,
+    name: &str,
+    offers: Vec<(String, Offer)>,
+) -> Result<(BTreeSet<String>, Vec<String>, BTreeSet<String>), EdgeError> {
     let name = name.to_owned();
     let results: Vec<(String, Result<Handshake, tls::TlsError>)> = stream::iter(offers)
         .map(|(label, offer)| {
@@ -165,17 +193,18 @@ async fn enumerate(addr: std::net::SocketAddr, name: &str, offers: Vec<(String, 
         .buffer_unordered(PARALLEL)
         .collect()
         .await;
-    let (mut accepted, mut not_offered) = (BTreeSet::new(), Vec::new());
+    let (mut accepted, mut not_offered, mut exchanges) = (BTreeSet::new(), Vec::new(), BTreeSet::new());
     for (label, result) in results {
         match result? {
-            Handshake::Negotiated { .. } => {
+            Handshake::Negotiated { key_exchange, .. } => {
                 accepted.insert(label);
+                exchanges.extend(key_exchange);
             }
             Handshake::NotOffered(_) => not_offered.push(label),
             Handshake::Refused(_) => {}
         }
     }
-    Ok((accepted, not_offered))
+    Ok((accepted, not_offered, exchanges))
 }
 
 /// Problems where the accepted set differs from the expected one.
@@ -210,9 +239,11 @@ async fn certificate(target: &Target<'_>) -> Outcome {
     let (addr, name) = (site.https_addr(), site.server_name());
     let mut problems = Vec::new();
     let url = site.url("/healthz");
-    let trusted = site.client().get(&url).send().await.map_err(|source| EdgeError::Http { url: url.clone(), source })?;
-    if trusted.status() != 200 {
-        problems.push(problem(&url, format!("a client trusting the CA got {} for /healthz", trusted.status())));
+    tls::reachable(addr).await?;
+    match site.client().get(&url).send().await {
+        Ok(trusted) if trusted.status() == 200 => {}
+        Ok(trusted) => problems.push(problem(&url, format!("a client trusting the CA got {} for /healthz", trusted.status()))),
+        Err(error) => problems.push(problem(&url, format!("a client trusting only the CA refused the site: {}", error_chain(&error)))),
     }
     let ca_file = match site.ca_pem() {
         Some(pem) => {
@@ -265,4 +296,18 @@ async fn no_session_tickets(target: &Target<'_>) -> Outcome {
         return Ok(vec![problem(addr.to_string(), "a TLS 1.2 handshake was given a session ticket")]);
     }
     Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_of;
+
+    #[test]
+    fn the_group_is_what_the_server_really_used() {
+        assert_eq!(group_of("X25519, 253 bits"), "X25519");
+        assert_eq!(group_of("ECDH, prime256v1, 256 bits"), "P-256");
+        assert_eq!(group_of("ECDH, secp384r1, 384 bits"), "P-384");
+        assert_eq!(group_of("DH, 2048 bits"), "ffdhe2048");
+        assert_eq!(group_of("X448, 448 bits"), "X448");
+    }
 }

@@ -62,6 +62,11 @@ impl Stack {
         format!("{}_{network}", self.project())
     }
 
+    /// The engine's name of the stack's compose volume `volume`.
+    pub fn volume_name(&self, volume: &str) -> String {
+        format!("{}_{volume}", self.project())
+    }
+
     /// Runs `helper` to completion and removes it; a non-zero exit is an error with its stderr.
     pub async fn run_helper(&self, helper: &Helper) -> Result<Output, StackError> {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -109,6 +114,15 @@ impl Stack {
             return Err(StackError::NoAddress { project, container, network });
         }
         Ok(address)
+    }
+
+    /// The image `service`'s first container runs (a helper can reuse it: no registry needed).
+    pub async fn image_of(&self, service: &str) -> Result<String, StackError> {
+        let replica = self.replicas(service).await?.into_iter().next().ok_or_else(|| StackError::NoReplica {
+            project: self.project().to_owned(),
+            service: service.to_owned(),
+        })?;
+        Ok(self.docker(&["inspect", "--format", "{{.Config.Image}}", &replica.id], Duration::from_secs(30)).await?.stdout.trim().to_owned())
     }
 
     /// The last `lines` log lines of `service` (every replica), stdout and stderr.

@@ -83,6 +83,14 @@ pub enum StackError {
         /// Container port asked for.
         port: u16,
     },
+    /// The rendered config cannot say which services to wait for.
+    #[error("project {project}: {message}")]
+    Config {
+        /// Compose project name.
+        project: String,
+        /// What is wrong with the render.
+        message: String,
+    },
     /// A container is not on the network asked about.
     #[error("project {project}: container {container} has no address on network {network}")]
     NoAddress {
@@ -343,17 +351,8 @@ impl Stack {
         let output = command::run(config, Duration::from_secs(60)).await.map_err(|s| self.command_error(s))?;
         let rendered: serde_json::Value = serde_json::from_str(&output.stdout)
             .map_err(|source| StackError::Ps { project: self.project.clone(), source })?;
-        let mut waits = self.spec.waits.clone();
-        let services = rendered["services"].as_object().cloned().unwrap_or_default();
-        for (service, definition) in services {
-            if waits.iter().any(|w| w.service == service) {
-                continue;
-            }
-            let has_healthcheck = definition.get("healthcheck").is_some_and(|h| h["disable"] != true);
-            let ready = if has_healthcheck { Ready::Healthy } else { Ready::Running };
-            waits.push(ServiceWait { service, ready, timeout: self.spec.default_timeout });
-        }
-        Ok(waits)
+        readiness::waits(&rendered, &self.spec.waits, self.spec.default_timeout)
+            .map_err(|message| StackError::Config { project: self.project.clone(), message })
     }
 
     async fn wait_for(&self, service_wait: &ServiceWait) -> Result<(), StackError> {

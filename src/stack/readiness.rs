@@ -27,6 +27,28 @@ pub struct ServiceWait {
     pub timeout: Duration,
 }
 
+/// Every wait of a stack: the `explicit` ones, plus, for every other service of the `rendered`
+/// config (`docker compose config --format json`), healthy if it has a healthcheck, else
+/// running, within `timeout`. Services scaled to 0 are not waited for. A render without a
+/// services mapping is an error: no service would be waited for, and a dead stack would pass.
+pub fn waits(rendered: &serde_json::Value, explicit: &[ServiceWait], timeout: Duration) -> Result<Vec<ServiceWait>, String> {
+    let services = rendered.get("services").and_then(serde_json::Value::as_object).ok_or("the rendered config has no services mapping")?;
+    if services.is_empty() {
+        return Err("the rendered config has no service".into());
+    }
+    let mut waits = explicit.to_vec();
+    for (service, definition) in services {
+        let scale = definition.get("deploy").and_then(|d| d.get("replicas")).or_else(|| definition.get("scale"));
+        if waits.iter().any(|w| &w.service == service) || scale.and_then(serde_json::Value::as_u64) == Some(0) {
+            continue;
+        }
+        let has_healthcheck = definition.get("healthcheck").is_some_and(|h| h["disable"] != true);
+        let ready = if has_healthcheck { Ready::Healthy } else { Ready::Running };
+        waits.push(ServiceWait { service: service.clone(), ready, timeout });
+    }
+    Ok(waits)
+}
+
 /// Judges one service from the replicas `ps` listed for it.
 pub fn judge(ready: Ready, replicas: &[&Replica]) -> Probe<()> {
     if replicas.is_empty() {
@@ -93,6 +115,22 @@ mod tests {
         assert!(matches!(judge(Ready::Completed, &[&ok]), Probe::Ready(())));
         assert!(matches!(judge(Ready::Completed, &[&bad]), Probe::Failed(_)));
         assert!(matches!(judge(Ready::Completed, &[&busy]), Probe::Pending(_)));
+    }
+
+    #[test]
+    fn waits_cover_every_service_but_those_scaled_to_zero_and_a_render_without_services_is_an_error() {
+        let rendered = serde_json::json!({"services": {
+            "web": {"healthcheck": {"test": ["CMD", "true"]}},
+            "job": {},
+            "off": {"deploy": {"replicas": 0}},
+            "disabled": {"healthcheck": {"disable": true}},
+        }});
+        let explicit = [ServiceWait { service: "job".into(), ready: Ready::Completed, timeout: Duration::from_secs(1) }];
+        let waits = waits(&rendered, &explicit, Duration::from_secs(9)).unwrap();
+        let got: Vec<(&str, Ready)> = waits.iter().map(|w| (w.service.as_str(), w.ready)).collect();
+        assert_eq!(got, [("job", Ready::Completed), ("disabled", Ready::Running), ("web", Ready::Healthy)]);
+        assert!(super::waits(&serde_json::json!({}), &[], Duration::from_secs(1)).is_err());
+        assert!(super::waits(&serde_json::json!({"services": {}}), &[], Duration::from_secs(1)).is_err());
     }
 
     #[test]

@@ -112,10 +112,8 @@ pub fn live_trial<C: Booted>(check: &'static LiveCheck) -> Trial<C> {
 /// The compose project a stack was started from, rendered with `.env.example` plus `extra`
 /// variables (those an overlay requires), every profile on.
 pub async fn project_of(files: &[&str], extra: &[(&str, String)]) -> Result<Project, String> {
-    let mut env = std::fs::read_to_string(repo::path(".env.example")).map_err(|e| e.to_string())?;
-    for (key, value) in extra {
-        env += &format!("\n{key}={value}\n");
-    }
+    let example = std::fs::read_to_string(repo::path(".env.example")).map_err(|e| e.to_string())?;
+    let env = env_text(&example, extra.iter().map(|(k, v)| (*k, v)));
     let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     std::fs::write(file.path(), env).map_err(|e| e.to_string())?;
     let options = ProjectOptions {
@@ -125,6 +123,20 @@ pub async fn project_of(files: &[&str], extra: &[(&str, String)]) -> Result<Proj
         config: None,
     };
     Project::load(&options).await.map_err(|e| e.to_string())
+}
+
+/// The text of an env file: `base`'s lines, with each of `values` set (replacing its line).
+pub fn env_text<'a>(base: &str, values: impl Iterator<Item = (impl AsRef<str>, &'a String)>) -> String {
+    let values: Vec<(String, &String)> = values.map(|(k, v)| (k.as_ref().to_owned(), v)).collect();
+    let mut text: String = base
+        .lines()
+        .filter(|line| !values.iter().any(|(key, _)| line.starts_with(&format!("{key}="))))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    for (key, value) in values {
+        text += &format!("{key}={value}\n");
+    }
+    text
 }
 
 /// Waits until every service of `stack` is running and, where it has a healthcheck, healthy.

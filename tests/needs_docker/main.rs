@@ -6,11 +6,13 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod checks;
+mod mutants;
 mod prod;
 
 use stackproof::suite::{self, AnySuite};
 
 fn main() {
-    let suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
+    let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
+    suites.extend(mutants::suites());
     suite::main(suites)
 }

@@ -1,0 +1,249 @@
+//! The mutation catalog's stack entries (`fixtures/mutants/<area>/<entry>/expect.yml`): each is
+//! one realistic misconfiguration of a copy of this repository (edits, files, variables, an
+//! overlay) and names the checks that must fail on it. Entries that break disjoint checks share
+//! one stack: the copy gets all of their changes, its images are built from it (tagged for the
+//! group, so nothing else's images change), and every check in scope runs once. Each entry's
+//! trial then requires its checks to fail, saying its words, and no check that no entry of the
+//! group names to fail. `stackproof verify` run against the same stack must agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, ensure};
+use stackproof::check::case::{self, Case};
+use stackproof::check::{self as checkmod, Finding, Kind, Meta};
+use stackproof::edge::{self, Target};
+use stackproof::policy::{Project, ProjectOptions};
+use stackproof::prod::BootedSite;
+use stackproof::repo;
+use stackproof::suite::{AnySuite, Requirement, Suite, Trial};
+use tokio::sync::OnceCell;
+
+use crate::checks::{self, MIN_DAYS_LEFT};
+
+/// What a mutant stack needs of the repository, copied before the entries change it.
+const TREE: [&str; 6] = ["compose.prod.yml", ".env.example", "deploy", "app", "fixtures/monitoring", "docs"];
+
+/// The stack areas of the catalog.
+const AREAS: [&str; 1] = ["edge"];
+
+/// Services an edge-only group does without: nothing in scope looks at them.
+const NOT_NEEDED_FOR_EDGE: [&str; 6] = ["prometheus", "alertmanager", "node-exporter", "nginx-exporter", "blackbox", "backup"];
+
+/// One group's booted stack and the checks' findings on it, computed once.
+pub struct Mutant {
+    booted: BootedSite,
+    project: Project,
+    scope: Vec<&'static Meta>,
+    cases: Vec<Case>,
+    findings: OnceCell<Vec<Finding>>,
+    _tree: tempfile::TempDir,
+}
+
+impl checks::Booted for Mutant {
+    fn booted(&self) -> &BootedSite {
+        &self.booted
+    }
+
+    fn project(&self) -> &Project {
+        &self.project
+    }
+}
+
+/// Every stack entry of the catalog.
+fn entries() -> Result<Vec<Case>> {
+    let mut all = Vec::new();
+    for area in AREAS {
+        all.extend(case::discover(&repo::path(&format!("fixtures/mutants/{area}")))?);
+    }
+    Ok(all)
+}
+
+/// Groups of entries that can share a stack: disjoint checks, edits that all still apply one
+/// after the other, no conflicting variable, at most one overlay, no scope of their own.
+fn groups(entries: Vec<Case>) -> Vec<Vec<Case>> {
+    let mut groups: Vec<Vec<Case>> = Vec::new();
+    for entry in entries {
+        let alone = !entry.expect.stack.scope.is_empty();
+        let fits = |group: &Vec<Case>| {
+            !alone
+                && edits_compose(group, &entry)
+                && group.iter().all(|other| {
+                    other.expect.stack.scope.is_empty()
+                        && other.expect.fails.keys().all(|id| !entry.expect.fails.contains_key(id))
+                        && other.expect.stack.env.keys().all(|k| !entry.expect.stack.env.contains_key(k))
+                        && (other.expect.stack.overlay.is_none() || entry.expect.stack.overlay.is_none())
+                        && other.files().ok().zip(entry.files().ok()).is_some_and(|(a, b)| a.iter().all(|f| !b.contains(f)))
+                })
+        };
+        match groups.iter_mut().find(|g| fits(g)) {
+            Some(group) => group.push(entry),
+            None => groups.push(vec![entry]),
+        }
+    }
+    groups
+}
+
+/// Whether `entry`'s edits and the group's all apply, in order, to the repository's files.
+fn edits_compose(group: &[Case], entry: &Case) -> bool {
+    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for edit in group.iter().chain(std::iter::once(entry)).flat_map(|c| &c.expect.edits) {
+        let text = texts.entry(edit.file.clone()).or_insert_with(|| std::fs::read_to_string(repo::path(&edit.file.to_string_lossy())).unwrap_or_default());
+        if !text.contains(&edit.from) {
+            return false;
+        }
+        *text = text.replace(&edit.from, &edit.to);
+    }
+    true
+}
+
+/// The checks that run on a group: each entry's scope, else every check of the kinds named.
+fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
+    let explicit: BTreeSet<&str> = cases.iter().flat_map(|c| c.expect.stack.scope.iter().map(String::as_str)).collect();
+    let kinds: BTreeSet<Kind> = cases.iter().flat_map(|c| c.expect.fails.keys()).filter_map(|id| checkmod::find(id)).map(|m| m.kind).collect();
+    checkmod::catalog().into_iter().filter(|m| if explicit.is_empty() { kinds.contains(&m.kind) } else { explicit.contains(m.id) }).collect()
+}
+
+/// One suite per group.
+pub fn suites() -> Vec<Box<dyn AnySuite>> {
+    let entries = match entries() {
+        Ok(entries) => entries,
+        Err(error) => {
+            let broken = Suite::plain("mutants").with(Trial::new("catalog-loads", Box::new(move |_: &()| {
+                let error = format!("{error:#}");
+                Box::pin(async move { Err(error) })
+            })));
+            return vec![Box::new(broken)];
+        }
+    };
+    groups(entries).into_iter().enumerate().map(|(n, group)| Box::new(suite(n + 1, group)) as Box<dyn AnySuite>).collect()
+}
+
+fn suite(number: usize, cases: Vec<Case>) -> Suite<Mutant> {
+    let name = format!("mutants-{number}");
+    let tag = format!("mutant-{number}");
+    let boot_cases = cases.clone();
+    let mut suite = Suite::new(&name, move || Box::pin(async move { boot(&tag, boot_cases).await.map_err(|e| format!("{e:#}")) }), |m: Mutant| {
+        Box::pin(async move { m.booted.down().await.map_err(|e| e.to_string()) })
+    })
+    .requires(Requirement::Docker)
+    .weighing(2);
+    for case in &cases {
+        let name = case.name.clone();
+        suite = suite.with(Trial::new(case.name.clone(), Box::new(move |m: &Mutant| {
+            let name = name.clone();
+            Box::pin(async move { judge(m, &name).await.map_err(|e| format!("{e:#}")) })
+        })));
+    }
+    suite.with(crate::trial!("verify-agrees-on-the-read-only-checks", Mutant, verify_agrees))
+}
+
+/// Copies the tree, applies every entry, and boots the group's stack from the copy.
+async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
+    let tree = tempfile::tempdir()?;
+    make_readable(tree.path())?;
+    case::copy_tree(repo::root(), &TREE, tree.path())?;
+    let mut env: BTreeMap<String, String> = BTreeMap::from([("IMAGE_TAG".to_owned(), tag.to_owned())]);
+    let mut overlays = Vec::new();
+    for case in &cases {
+        case.apply(tree.path())?;
+        let placed = |value: &str| value.replace("{tree}", &tree.path().to_string_lossy());
+        env.extend(case.expect.stack.env.iter().map(|(k, v)| (k.clone(), placed(v))));
+        if let Some(text) = &case.expect.stack.overlay {
+            let file = tree.path().join(format!("overlay-{}.yml", case.name));
+            std::fs::write(&file, placed(text))?;
+            overlays.push(file);
+        }
+    }
+    let scope = scope_of(&cases);
+    if scope.iter().all(|m| m.kind == Kind::Edge) {
+        let file = tree.path().join("overlay-edge-only.yml");
+        let services: String = NOT_NEEDED_FOR_EDGE.iter().map(|s| format!("  {s}:\n    deploy: {{replicas: 0}}\n")).collect();
+        std::fs::write(&file, format!("services:\n{services}"))?;
+        overlays.push(file);
+    }
+    let compose = tree.path().join("compose.prod.yml");
+    let label = tag.to_owned();
+    let booted = BootedSite::boot_from(&compose, &label, |mut spec, _| {
+        for overlay in &overlays {
+            spec = spec.with_file(overlay);
+        }
+        for (key, value) in &env {
+            spec = spec.with_env(key, value.clone());
+        }
+        spec
+    })
+    .await?;
+    let mut files: Vec<PathBuf> = vec![compose];
+    files.extend(overlays);
+    let env_file = tree.path().join("env.project");
+    std::fs::write(&env_file, checks::env_text(&std::fs::read_to_string(tree.path().join(".env.example"))?, env.iter()))?;
+    let project = Project::load(&ProjectOptions { dir: tree.path().to_path_buf(), compose: files, env_file: Some(env_file), config: None }).await?;
+    Ok(Mutant { booted, project, scope, cases, findings: OnceCell::new(), _tree: tree })
+}
+
+fn make_readable(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?)
+}
+
+/// Every check of the scope on the group's stack, once.
+async fn findings(m: &Mutant) -> &[Finding] {
+    m.findings
+        .get_or_init(|| async {
+            let target = Target { site: &m.booted.site, stack: Some(&m.booted.stack), min_days_left: MIN_DAYS_LEFT };
+            let mut found = Vec::new();
+            for check in edge::in_run_order(|_| true).into_iter().filter(|c| m.scope.iter().any(|s| std::ptr::eq(*s, &c.meta))) {
+                found.extend(edge::run(check, &target).await);
+            }
+            if m.scope.iter().any(|s| s.kind == Kind::Hardening) {
+                match checks::containers(&m.booted.stack, &m.project).await {
+                    Ok(containers) => found.extend(stackproof::hardening::check(&containers).findings),
+                    Err(error) => eprintln!("mutant: hardening not inspected: {error}"),
+                }
+            }
+            found
+        })
+        .await
+}
+
+/// Entry `name`'s checks failed with its words, and nothing failed that no entry names.
+async fn judge(m: &Mutant, name: &str) -> Result<()> {
+    let case = m.cases.iter().find(|c| c.name == name).context("no such entry")?;
+    let found = findings(m).await;
+    let others: BTreeSet<&String> = m.cases.iter().filter(|c| c.name != name).flat_map(|c| c.expect.fails.keys()).collect();
+    let relevant: Vec<Finding> = found.iter().filter(|f| !others.iter().any(|id| id.as_str() == f.check.id)).cloned().collect();
+    let problems = case.expect.problems(&m.scope, &relevant);
+    ensure!(problems.is_empty(), "entry {name} ({}):\n{}", case.dir.display(), problems.join("\n"));
+    for finding in relevant.iter().filter(|f| case.expect.fails.contains_key(f.check.id)) {
+        println!("  {finding}");
+    }
+    Ok(())
+}
+
+/// `stackproof verify`, run from the outside against the group's stack, fails exactly the
+/// read-only checks that failed in the harness.
+async fn verify_agrees(m: &Mutant) -> Result<()> {
+    let found = findings(m).await;
+    // The disruptive checks ran before: let what they stopped come back first.
+    checks::wait_until_healthy(&m.booted.stack).await.map_err(anyhow::Error::msg)?;
+    let reads: BTreeSet<&str> = edge::in_run_order(|n| n == edge::Needs::Read)
+        .iter()
+        .filter(|c| m.scope.iter().any(|s| std::ptr::eq(*s, &c.meta)))
+        .map(|c| c.id)
+        .collect();
+    let failed_here: BTreeSet<&str> = found.iter().map(|f| f.check.id).filter(|id| reads.contains(id)).collect();
+    let site = &m.booted.site;
+    let output = Command::new(env!("CARGO_BIN_EXE_stackproof"))
+        .args(["verify", "--base-url", &format!("https://127.0.0.1:{}", site.https_addr().port())])
+        .args(["--http-url", &format!("http://127.0.0.1:{}", site.http_addr().port()), "--server-name", site.server_name()])
+        .arg("--ca")
+        .arg(m.booted.ca.ca_pem())
+        .output()?;
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    let failed_there: BTreeSet<&str> = reads.iter().copied().filter(|id| said.lines().any(|l| l.contains(&format!("[{id} ")))).collect();
+    ensure!(output.status.code() == Some(1) || failed_here.is_empty(), "verify exited {:?}, want 1:\n{said}", output.status.code());
+    ensure!(failed_here == failed_there, "in the harness {failed_here:?} failed, but verify reports {failed_there:?}:\n{said}");
+    Ok(())
+}
