@@ -36,7 +36,7 @@ pub struct ProjectOptions {
 
 /// What a service may have beyond the hardening baseline, from its `x-stackproof` mapping:
 /// anything more is a finding (SP108 on the compose file, SP314 on the running containers).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Needs {
     /// Networks it may join; a service that declares none may join only `default`.
     pub networks: BTreeSet<String>,
@@ -44,6 +44,13 @@ pub struct Needs {
     pub volumes: BTreeMap<String, bool>,
     /// Capabilities it may add back after dropping them all.
     pub cap_add: Vec<String>,
+}
+
+impl Default for Needs {
+    /// What a service that declares nothing may have: the `default` network, nothing more.
+    fn default() -> Self {
+        Self { networks: BTreeSet::from(["default".to_owned()]), volumes: BTreeMap::new(), cap_add: Vec::new() }
+    }
 }
 
 /// How a service runs, from `x-stackproof: {role: ...}`.

@@ -8,11 +8,13 @@ mod common;
 mod checks;
 mod mutants;
 mod prod;
+mod unhardened;
 
 use stackproof::suite::{self, AnySuite};
 
 fn main() {
     let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
     suites.extend(mutants::suites());
+    suites.push(Box::new(unhardened::suite()));
     suite::main(suites)
 }

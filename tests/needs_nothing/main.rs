@@ -7,6 +7,7 @@ mod common;
 mod catalog;
 mod ci;
 mod fuzz;
+mod hardening;
 mod k8s;
 mod profiles;
 mod schemas;
@@ -18,6 +19,7 @@ fn main() {
         Box::new(k8s::suite()),
         Box::new(k8s::validate_suite()),
         Box::new(catalog::suite()),
+        Box::new(hardening::suite()),
         Box::new(fuzz::suite()),
         Box::new(profiles::suite()),
         Box::new(ci::suite()),
