@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod checks;
+mod monitoring_config;
 mod mutants;
 mod prod;
 mod unhardened;
@@ -16,5 +17,6 @@ fn main() {
     let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
     suites.extend(mutants::suites());
     suites.push(Box::new(unhardened::suite()));
+    suites.push(Box::new(monitoring_config::suite()));
     suite::main(suites)
 }
