@@ -11,6 +11,7 @@ use crate::probe::tls::{TestCa, TlsError};
 use crate::repo;
 use crate::site::{Site, SiteError};
 use crate::stack::{Ready, Stack, StackError, StackSpec};
+use crate::wait::{self, Probe};
 
 /// Uid the app (and the secrets it reads) runs as.
 pub const APP_UID: u32 = 10001;
@@ -110,6 +111,9 @@ pub enum BootError {
     /// The site could not be described.
     #[error(transparent)]
     Site(#[from] SiteError),
+    /// What was waited for never came.
+    #[error(transparent)]
+    Wait(#[from] crate::wait::WaitError),
 }
 
 impl BootedSite {
@@ -133,6 +137,35 @@ impl BootedSite {
     /// Tears the stack down and checks nothing is left.
     pub async fn down(self) -> Result<(), StackError> {
         self.stack.down().await
+    }
+
+    /// Waits until the proxy's upstream lists exactly the running app replicas, and the reload
+    /// that follows has settled: a client connection kept across that reload may be closed under
+    /// a request, so drills wait for it after replicas change.
+    pub async fn wait_until_proxy_follows(&self) -> Result<(), BootError> {
+        let stack = &self.stack;
+        wait::until("the proxy following the app replicas", Duration::from_secs(60), Duration::from_millis(500), || async {
+            let mut running = Vec::new();
+            for replica in stack.replicas("app").await.unwrap_or_default().iter().filter(|r| r.state == "running") {
+                match stack.address_on(&replica.id, "backend").await {
+                    Ok(address) => running.push(address),
+                    Err(error) => return Probe::Pending(error.to_string()),
+                }
+            }
+            running.sort();
+            match stack.exec("proxy", &["cat", "/run/nginx/upstream.addresses"], Duration::from_secs(10)).await {
+                Ok(written) => {
+                    let mut listed: Vec<String> = written.stdout.split_whitespace().map(str::to_owned).collect();
+                    listed.sort();
+                    if listed == running && !running.is_empty() { Probe::Ready(()) } else { Probe::Pending(format!("upstream {listed:?}, replicas {running:?}")) }
+                }
+                Err(error) => Probe::Pending(error.to_string()),
+            }
+        })
+        .await?;
+        // `nginx -s reload` only signals: give the old workers a moment to hand over.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Ok(())
     }
 }
 

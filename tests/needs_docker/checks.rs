@@ -17,12 +17,19 @@ use stackproof::suite::{Phase, Trial};
 /// Days the test CA's certificate must still have (the expiry alert warns at 14).
 pub const MIN_DAYS_LEFT: i64 = 14;
 
-/// What a check's trial needs of its suite's context.
-pub trait Booted: Send + Sync + 'static {
+/// What a hardening trial needs of its suite's context: the stack, and the compose project it
+/// was started from (for the services' allowances).
+pub trait Inspected: Send + Sync + 'static {
+    /// The stack.
+    fn stack(&self) -> &Stack;
+    /// The compose project the stack was started from.
+    fn project(&self) -> &Project;
+}
+
+/// What an edge or monitoring trial needs: a production site the harness booted.
+pub trait Booted: Inspected {
     /// The booted site.
     fn booted(&self) -> &BootedSite;
-    /// The compose project the stack was started from (for the services' allowances).
-    fn project(&self) -> &Project;
 }
 
 /// `SP400-tls-1-0-and-1-1-are-refused`.
@@ -67,18 +74,18 @@ pub async fn containers(stack: &Stack, project: &Project) -> Result<Vec<Containe
 
 /// Every hardening rule's trial over every container of the stack, and the control: every
 /// service the project starts has a container inspected.
-pub fn hardening_trials<C: Booted>() -> Vec<Trial<C>> {
+pub fn hardening_trials<C: Inspected>() -> Vec<Trial<C>> {
     let mut trials: Vec<Trial<C>> = hardening::rules::ALL
         .iter()
         .map(|rule| {
             Trial::new(format!("hardening::{}", label(rule)), Box::new(move |context: &C| Box::pin(async move {
-                let containers = containers(&context.booted().stack, context.project()).await?;
+                let containers = containers(context.stack(), context.project()).await?;
                 outcome(containers.iter().flat_map(|c| (rule.run)(c)).collect())
             })))
         })
         .collect();
     trials.push(Trial::new("hardening::every-service-has-a-container-inspected", Box::new(|context: &C| Box::pin(async move {
-        let containers = containers(&context.booted().stack, context.project()).await?;
+        let containers = containers(context.stack(), context.project()).await?;
         let services: std::collections::BTreeSet<&str> = containers.iter().filter_map(|c| c.facts.service()).collect();
         let wanted: Vec<&str> = context.project().services().map(|(name, _)| name).filter(|name| !services.contains(name)).collect();
         if !wanted.is_empty() && !wanted.iter().all(|w| profile_only(context.project(), w)) {

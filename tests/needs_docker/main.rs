@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod acme;
+mod backup;
 mod checks;
 mod monitoring_config;
 mod mutants;
@@ -17,6 +19,8 @@ fn main() {
     let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
     suites.extend(mutants::suites());
     suites.push(Box::new(unhardened::suite()));
+    suites.push(Box::new(acme::suite()));
+    suites.push(Box::new(backup::suite()));
     suites.push(Box::new(monitoring_config::suite()));
     suite::main(suites)
 }

@@ -20,7 +20,7 @@ use stackproof::repo;
 use stackproof::suite::{AnySuite, Requirement, Suite, Trial};
 use tokio::sync::OnceCell;
 
-use crate::checks::{self, MIN_DAYS_LEFT};
+use crate::checks::{self, Booted, MIN_DAYS_LEFT};
 
 /// What a mutant stack needs of the repository, copied before the entries change it.
 const TREE: [&str; 6] = ["compose.prod.yml", ".env.example", "deploy", "app", "fixtures/monitoring", "docs"];
@@ -41,13 +41,19 @@ pub struct Mutant {
     _tree: tempfile::TempDir,
 }
 
-impl checks::Booted for Mutant {
-    fn booted(&self) -> &BootedSite {
-        &self.booted
+impl checks::Inspected for Mutant {
+    fn stack(&self) -> &stackproof::stack::Stack {
+        &self.booted.stack
     }
 
     fn project(&self) -> &Project {
         &self.project
+    }
+}
+
+impl Booted for Mutant {
+    fn booted(&self) -> &BootedSite {
+        &self.booted
     }
 }
 

@@ -22,13 +22,19 @@ pub struct Prod {
     _overlay: Overlay,
 }
 
-impl Booted for Prod {
-    fn booted(&self) -> &BootedSite {
-        &self.booted
+impl checks::Inspected for Prod {
+    fn stack(&self) -> &stackproof::stack::Stack {
+        &self.booted.stack
     }
 
     fn project(&self) -> &Project {
         &self.project
+    }
+}
+
+impl Booted for Prod {
+    fn booted(&self) -> &BootedSite {
+        &self.booted
     }
 }
 
