@@ -6,7 +6,7 @@
 #   - a wheelhouse for the app's Python dependencies (containers here cannot reach PyPI)
 #   - no untagged images left by earlier test runs
 #   - .env with BASE_IMAGE, so `docker compose` and the harness build from that base
-# STACKPROOF_REQUIRE_DOCKER=1 (or CI=true) turns "no Docker engine" into a failure.
+# STACKPROOF_REQUIRE_DOCKER or CI set true turns "no Docker engine" into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,17 @@ timed() { # timed LABEL CMD...: runs CMD and reports its wall time
   "$@"
   say "$label took $((SECONDS - start)) s"
 }
-require_docker() { [[ ${STACKPROOF_REQUIRE_DOCKER:-} == 1 || ${CI:-} == true ]]; }
+# truthy NAME: whether the variable says true (1, true, yes, on); false, empty or unset is not;
+# anything else stops here, so that a misspelt value never quietly allows skips.
+truthy() {
+  local value=${!1:-}
+  case ${value,,} in
+    1 | true | yes | on) return 0 ;;
+    '' | 0 | false | no | off) return 1 ;;
+    *) die "$1=$value is neither true (1, true, yes, on) nor false (0, false, no, off, empty)" ;;
+  esac
+}
+require_docker() { truthy STACKPROOF_REQUIRE_DOCKER || truthy CI; }
 
 ensure_apt_packages() { # ensure_apt_packages CMD:PACKAGE...
   local missing=() pair

@@ -6,11 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use clap::Parser;
 use stackproof::load::attack::{self, Options};
 use stackproof::load::report::{self, Summary};
-use stackproof::load::site::Site;
 use stackproof::load::{LoadTestError, Profile, Target};
 use stackproof::prod;
 
@@ -62,13 +61,15 @@ async fn run(cli: Cli) -> Result<Summary> {
     let summary = match &cli.base_url {
         Some(url) => {
             let ca = cli.ca.as_deref().map(|path| std::fs::read(path).map_err(|error| LoadTestError::io(path, error)));
-            measure(&profile, &Target::new(url, ca.transpose()?)?, &options).await?
+            measure(&profile, &Target::new(url, ca.transpose()?).await?, &options).await?
         }
         None => {
-            let secrets = prod::Secrets::generate().map_err(|error| anyhow!("generating the stack's secrets: {error}"))?;
-            let site = Site::boot(prod::spec("loadtest", &secrets)).await?;
-            let outcome = measure(&profile, &site.target, &options).await;
-            site.down().await?;
+            let booted = prod::BootedSite::boot("loadtest", |spec, _| spec).await.map_err(LoadTestError::from)?;
+            let outcome = match Target::of(&booted.site) {
+                Ok(target) => measure(&profile, &target, &options).await,
+                Err(error) => Err(error.into()),
+            };
+            booted.down().await?;
             outcome?
         }
     };

@@ -11,7 +11,6 @@ pub mod observed;
 pub mod profile;
 pub mod report;
 pub mod scenarios;
-pub mod site;
 pub mod target;
 pub mod thresholds;
 
@@ -34,9 +33,9 @@ pub enum LoadTestError {
     /// The stack could not be booted or inspected.
     #[error(transparent)]
     Stack(#[from] crate::stack::StackError),
-    /// The test CA could not be made.
+    /// The production site could not be booted.
     #[error(transparent)]
-    Tls(#[from] crate::probe::tls::TlsError),
+    Boot(#[from] crate::prod::BootError),
     /// Goose refused the configuration or failed while running.
     #[error("goose: {0}")]
     Goose(#[from] goose::GooseError),

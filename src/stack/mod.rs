@@ -14,6 +14,7 @@ use testcontainers::compose::DockerCompose;
 use tokio::process::Command;
 
 pub use helper::{Helper, HelperNetwork};
+pub use reaper::{containers_of, reap_orphans_now};
 pub use ps::{Publisher, Replica};
 pub use readiness::{Ready, ServiceWait};
 

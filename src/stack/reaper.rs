@@ -3,7 +3,10 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -38,55 +41,79 @@ pub fn untrack(project: &str) {
 
 /// Removes the project's containers, networks and volumes; works without its compose files.
 pub fn down_blocking(project: &str) -> Result<(), String> {
-    let output = Command::new("docker")
-        .args(["compose", "--project-name", project, "down", "--volumes", "--remove-orphans"])
-        .args(["--timeout", "5"])
-        .current_dir(empty_dir())
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not run docker compose down for {project}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "docker compose down for {project} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
+    let mut down = Command::new("docker");
+    down.args(["compose", "--project-name", project, "down", "--volumes", "--remove-orphans", "--timeout", "5"]).current_dir(empty_dir());
+    command::run_blocking(down, Duration::from_secs(180)).map(drop).map_err(|e| format!("docker compose down for {project} failed: {e}"))
+}
+
+/// The ids of every container the engine still has for compose project `project`; a failed or
+/// unreadable `docker ps` is an error, never "nothing left".
+pub fn containers_of(project: &str) -> Result<Vec<String>, String> {
+    let mut ps = Command::new("docker");
+    ps.args(["ps", "--all", "--quiet", "--filter", &format!("label=com.docker.compose.project={project}")]);
+    let output = command::run_blocking(ps, Duration::from_secs(60)).map_err(|e| e.to_string())?;
+    let ids: Vec<String> = output.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    match ids.iter().find(|id| !id.chars().all(|c| c.is_ascii_hexdigit())) {
+        Some(odd) => Err(format!("unreadable `docker ps` output for project {project}: {odd:?}")),
+        None => Ok(ids),
     }
 }
 
-/// Tears down projects whose owning process no longer exists (once per process).
+/// Tears down projects (and removes lone containers, such as toolboxes and helpers) whose
+/// owning process no longer exists, once per process; a failure to list them is said loudly.
 pub fn reap_orphans() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        for project in orphaned_projects() {
-            tracing::warn!(project, "tearing down a project left by a dead test process");
-            if let Err(message) = down_blocking(&project) {
-                tracing::warn!("{message}");
+    ONCE.call_once(|| match reap_orphans_now() {
+        Ok(reaped) => {
+            for what in reaped {
+                tracing::warn!("tore down {what}, left by a dead test process");
             }
         }
+        Err(message) => eprintln!("stackproof: WARNING: could not look for orphans of dead test runs: {message}"),
     });
 }
 
-fn orphaned_projects() -> Vec<String> {
-    let Ok(output) = Command::new("docker")
-        .args(["compose", "ls", "--all", "--format", "json"])
-        .current_dir(empty_dir())
-        .output()
-    else {
-        return Vec::new();
-    };
+/// Tears down what dead test processes left, now; returns what it removed.
+pub fn reap_orphans_now() -> Result<Vec<String>, String> {
+    let mut reaped = Vec::new();
+    for project in orphaned_projects()? {
+        down_blocking(&project)?;
+        reaped.push(format!("project {project}"));
+    }
+    for (id, name) in orphaned_containers()? {
+        let mut remove = Command::new("docker");
+        remove.args(["rm", "--force", &id]);
+        command::run_blocking(remove, Duration::from_secs(60)).map_err(|e| e.to_string())?;
+        reaped.push(format!("container {name}"));
+    }
+    Ok(reaped)
+}
+
+fn orphaned_projects() -> Result<Vec<String>, String> {
+    let mut ls = Command::new("docker");
+    ls.args(["compose", "ls", "--all", "--format", "json"]).current_dir(empty_dir());
+    let output = command::run_blocking(ls, Duration::from_secs(60)).map_err(|e| e.to_string())?;
     #[derive(serde::Deserialize)]
     struct Listed {
         #[serde(rename = "Name")]
         name: String,
     }
-    let listed: Vec<Listed> = serde_json::from_slice(&output.stdout).unwrap_or_default();
-    listed
-        .into_iter()
-        .map(|l| l.name)
-        .filter(|name| owner_pid(name).is_some_and(|pid| !process_alive(pid)))
-        .collect()
+    let listed: Vec<Listed> = serde_json::from_str(output.stdout.trim()).map_err(|e| format!("unreadable `docker compose ls` output: {e}"))?;
+    Ok(listed.into_iter().map(|l| l.name).filter(|name| owner_pid(name).is_some_and(|pid| !process_alive(pid))).collect())
+}
+
+/// Containers outside any compose project named `sp<pid>-...` by a process now dead.
+fn orphaned_containers() -> Result<Vec<(String, String)>, String> {
+    let mut ps = Command::new("docker");
+    ps.args(["ps", "--all", "--filter", "name=^sp[0-9]", "--format", "{{.ID}} {{.Names}}"]);
+    let output = command::run_blocking(ps, Duration::from_secs(60)).map_err(|e| e.to_string())?;
+    Ok(output
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, name)| owner_pid(name).is_some_and(|pid| !process_alive(pid)))
+        .map(|(id, name)| (id.to_owned(), name.to_owned()))
+        .collect())
 }
 
 /// The pid encoded in a project name made by [`project_name`].

@@ -8,19 +8,31 @@ mod common;
 mod acme;
 mod backup;
 mod checks;
+mod dev;
+mod harness;
+mod load;
+mod machine;
 mod monitoring_config;
 mod mutants;
 mod prod;
+mod proxy_config;
 mod unhardened;
 
 use stackproof::suite::{self, AnySuite};
 
 fn main() {
-    let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite())];
+    if std::env::var_os(harness::CHILD).is_some() {
+        harness::child();
+    }
+    // The longest first: the whole run lasts at least as long as the prod suite.
+    let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite()), Box::new(backup::suite()), Box::new(acme::suite())];
     suites.extend(mutants::suites());
-    suites.push(Box::new(unhardened::suite()));
-    suites.push(Box::new(acme::suite()));
-    suites.push(Box::new(backup::suite()));
+    suites.extend(load::suites().into_iter().map(|s| Box::new(s) as Box<dyn AnySuite>));
     suites.push(Box::new(monitoring_config::suite()));
+    suites.push(Box::new(harness::suite()));
+    suites.extend(dev::suites().into_iter().map(|s| Box::new(s) as Box<dyn AnySuite>));
+    suites.push(Box::new(unhardened::suite()));
+    suites.push(Box::new(proxy_config::suite()));
+    suites.push(Box::new(machine::suite()));
     suite::main(suites)
 }

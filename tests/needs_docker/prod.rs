@@ -51,12 +51,14 @@ pub fn suite() -> Suite<Prod> {
     let suite = Suite::new("prod", || Box::pin(boot()), |prod: Prod| Box::pin(async move { prod.booted.down().await.map_err(|e| e.to_string()) }))
         .requires(Requirement::Docker)
         .weighing(2);
-    // Declared before the edge checks: in the disruptive phase the alert check must run while
-    // no replica has been stopped yet (a pending AppReplicaDown would still show).
-    let monitoring = stackproof::monitoring::live::ALL.iter().map(|c| checks::live_trial(c));
+    // The alert check first among the disruptive ones, while no replica has been stopped yet (a
+    // pending AppReplicaDown would still show); the other monitoring checks after the edge's
+    // reads, by when Prometheus has scraped long enough for the first heartbeat.
+    let (disrupting, reading): (Vec<_>, Vec<_>) = stackproof::monitoring::live::ALL.iter().partition(|c| c.run.disrupts);
     suite
-        .with_all(monitoring)
+        .with_all(disrupting.into_iter().map(|c| checks::live_trial(c)))
         .with_all(checks::edge_trials())
+        .with_all(reading.into_iter().map(|c| checks::live_trial(c)))
         .with_all(checks::hardening_trials())
         .with(trial!("verify::passes-against-the-booted-site", Prod, verify_passes))
         .with(trial!("verify::fails-against-a-stopped-proxy", Prod, verify_fails_when_stopped).in_phase(Phase::Disrupt))

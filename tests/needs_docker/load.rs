@@ -2,9 +2,7 @@
 //! every report is written. And the proof that the thresholds can fail: the same profile
 //! against a stack whose app answers each request a quarter second late (gunicorn's config
 //! mutated at test time, mounted by an overlay) breaks the latency thresholds, naming them and
-//! saying by how much. One stack and one load at a time: two at once would slow each other.
-
-mod util;
+//! saying by how much. The smoke suite takes half the machine, and the two runs never overlap.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -12,39 +10,71 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, ensure};
 use stackproof::load::attack::{self, Options};
 use stackproof::load::report::{self, Summary};
-use stackproof::load::site::Site;
-use stackproof::load::Profile;
-use stackproof::stack::StackSpec;
-use stackproof::{prod, repo};
+use stackproof::load::{Profile, Target};
+use stackproof::prod::BootedSite;
+use stackproof::repo;
+use stackproof::suite::{CAPACITY, Requirement, Suite};
 
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use crate::trial;
 
 /// What the mutated gunicorn config adds: a pause before every request a worker handles.
 const SLOW_REQUESTS: &str = "\n\ndef pre_request(worker, req):\n    import time\n    time.sleep(0.25)\n";
 
-/// Boots `spec`, runs the smoke profile against it with reports in `reports`, tears it down.
-async fn smoke(spec: StackSpec, reports: &Path) -> Result<Summary> {
-    let _alone = ONE_AT_A_TIME.lock().await;
+/// A booted site for load, and the files its overlay mounts.
+pub struct Load {
+    booted: BootedSite,
+    _overlay: Option<tempfile::TempDir>,
+}
+
+async fn boot(label: &str, slow: bool) -> Result<Load> {
+    let dir = if slow { Some(tempfile::tempdir()?) } else { None };
+    let overlay = dir.as_ref().map(|d| slow_app_overlay(d.path())).transpose()?;
+    let booted = BootedSite::boot(label, |spec, _| match &overlay {
+        Some(file) => spec.with_file(file),
+        None => spec,
+    })
+    .await?;
+    Ok(Load { booted, _overlay: dir })
+}
+
+fn down(load: Load) -> stackproof::suite::BoxFuture<'static, Result<(), String>> {
+    Box::pin(async move { load.booted.down().await.map_err(|e| e.to_string()) })
+}
+
+/// The two suites, each with the whole machine.
+pub fn suites() -> Vec<Suite<Load>> {
+    vec![
+        Suite::new("load", || Box::pin(async { boot("load-smoke", false).await.map_err(|e| format!("{e:#}")) }), down)
+            .requires(Requirement::Docker)
+            .weighing(CAPACITY / 2)
+            .with(trial!("the-smoke-profile-holds-every-threshold-and-writes-every-report", Load, smoke_holds)),
+        Suite::new("load-slow", || Box::pin(async { boot("load-slow", true).await.map_err(|e| format!("{e:#}")) }), down)
+            .requires(Requirement::Docker)
+            .weighing(CAPACITY / 4)
+            .with(trial!("an-app-answering-late-breaks-the-latency-thresholds-by-a-stated-margin", Load, slow_breaks)),
+    ]
+}
+
+/// Goose's runs share process-wide state (its stop switch, its logger): one at a time.
+static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs the smoke profile against the site with reports in `reports`.
+async fn smoke(load: &Load, reports: &Path) -> Result<Summary> {
+    let _alone = ONE_RUN_AT_A_TIME.lock().await;
     let profile = Profile::load(&repo::path("loadtests/smoke.yml"))?;
-    let site = Site::boot(spec).await?;
     let options = Options { report_dir: Some(reports.to_path_buf()), max_rps: None };
-    let outcome = attack::measure(&profile, &site.target, &options).await;
-    site.down().await?;
-    let summary = outcome?;
+    let summary = attack::measure(&profile, &Target::of(&load.booted.site)?, &options).await?;
     summary.write(reports, None)?;
-    println!("smoke: {}", summary.observed);
+    println!("  smoke: {}", summary.observed);
     for verdict in &summary.verdicts {
-        println!("{} {}", if verdict.passed { "PASS" } else { "FAIL" }, verdict.message);
+        println!("  {} {}", if verdict.passed { "PASS" } else { "FAIL" }, verdict.message);
     }
     Ok(summary)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_smoke_profile_holds_every_threshold_and_writes_every_report() -> Result<()> {
-    require_docker!("the_smoke_profile_holds_every_threshold_and_writes_every_report");
+async fn smoke_holds(load: &Load) -> Result<()> {
     let reports = tempfile::tempdir()?;
-    let secrets = prod::Secrets::generate()?;
-    let summary = smoke(prod::spec("load-smoke", &secrets), reports.path()).await?;
+    let summary = smoke(load, reports.path()).await?;
     let breaches: Vec<&str> = summary.breaches().map(|v| v.message.as_str()).collect();
     ensure!(breaches.is_empty(), "the smoke run broke its thresholds:\n{}", breaches.join("\n"));
     for name in report::GOOSE_REPORTS.iter().chain(&[report::SUMMARY, report::JUNIT]) {
@@ -68,18 +98,13 @@ fn slow_app_overlay(dir: &Path) -> Result<PathBuf> {
     std::fs::write(&mutated, config + SLOW_REQUESTS)?;
     std::fs::set_permissions(&mutated, std::fs::Permissions::from_mode(0o644))?;
     let overlay = dir.join("slow-app.yml");
-    let mount = format!("services:\n  app:\n    volumes:\n      - {}:/srv/app/gunicorn.conf.py:ro\n", mutated.display());
-    std::fs::write(&overlay, mount)?;
+    std::fs::write(&overlay, format!("services:\n  app:\n    volumes:\n      - {}:/srv/app/gunicorn.conf.py:ro\n", mutated.display()))?;
     Ok(overlay)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_app_answering_late_breaks_the_latency_thresholds_by_a_stated_margin() -> Result<()> {
-    require_docker!("an_app_answering_late_breaks_the_latency_thresholds_by_a_stated_margin");
-    let (dir, reports) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let secrets = prod::Secrets::generate()?;
-    let spec = prod::spec("load-slow", &secrets).with_file(slow_app_overlay(dir.path())?);
-    let summary = smoke(spec, reports.path()).await?;
+async fn slow_breaks(load: &Load) -> Result<()> {
+    let reports = tempfile::tempdir()?;
+    let summary = smoke(load, reports.path()).await?;
     let p95 = summary.verdicts.iter().find(|v| v.threshold == "p95_ms").expect("p95_ms is judged");
     ensure!(!p95.passed, "a quarter second per request went unnoticed: {}", p95.message);
     let limit = summary.thresholds.p95_ms;
