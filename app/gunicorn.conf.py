@@ -1,4 +1,5 @@
 """Gunicorn settings for the production image (`gunicorn -c gunicorn.conf.py stockapp.wsgi:app`)."""
+
 import os
 import shutil
 

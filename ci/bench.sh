@@ -156,8 +156,11 @@ verdict() {
   elif at_least "$(ratio "$1" "$2")" "$3"; then echo ok
   else echo "BELOW GOAL"; fi
 }
-client_ratio=$([[ $goose_rps == void* || $wrk_proxied == void* ]] && echo void || ratio "$goose_rps" "$wrk_proxied")
-proxy_ratio=$([[ $wrk_proxied == void* || $wrk_direct == void* ]] && echo void || ratio "$wrk_proxied" "$wrk_direct")
+ratio_or_void() { # ratio_or_void A B: A/B, or void when either is
+  if [[ $1 == void* || $2 == void* ]]; then echo void; else ratio "$1" "$2"; fi
+}
+client_ratio=$(ratio_or_void "$goose_rps" "$wrk_proxied")
+proxy_ratio=$(ratio_or_void "$wrk_proxied" "$wrk_direct")
 client_verdict=$(verdict "$goose_rps" "$wrk_proxied" 0.85)
 proxy_verdict=$(verdict "$wrk_proxied" "$wrk_direct" 0.6)
 [[ $client_verdict == ok && $proxy_verdict == ok ]] || failed=1

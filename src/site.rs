@@ -176,16 +176,28 @@ impl Site {
     /// GETs `path` and returns its JSON body, which must come with a 200.
     pub async fn get_json(&self, client: &Client, path: &str) -> Result<Value, SiteError> {
         let url = self.url(path);
-        let response = client.get(&url).send().await.map_err(|source| SiteError::Request { method: "GET", url: url.clone(), source })?;
+        let response = client.get(&url).send().await.map_err(|source| SiteError::Request {
+            method: "GET",
+            url: url.clone(),
+            source,
+        })?;
         json_of("GET", url, response, &[200]).await
     }
 
     /// POSTs `body` as JSON to `path` with the CSRF header; returns the JSON answer, which must
     /// have one of `statuses`.
-    pub async fn post_json(&self, client: &Client, path: &str, csrf: &str, body: &Value, statuses: &[u16]) -> Result<Value, SiteError> {
+    pub async fn post_json(
+        &self,
+        client: &Client,
+        path: &str,
+        csrf: &str,
+        body: &Value,
+        statuses: &[u16],
+    ) -> Result<Value, SiteError> {
         let url = self.url(path);
         let request = client.post(&url).header("X-CSRFToken", csrf).json(body);
-        let response = request.send().await.map_err(|source| SiteError::Request { method: "POST", url: url.clone(), source })?;
+        let response =
+            request.send().await.map_err(|source| SiteError::Request { method: "POST", url: url.clone(), source })?;
         json_of("POST", url, response, statuses).await
     }
 
@@ -203,8 +215,15 @@ impl Site {
         let url = self.url("/api/auth/register");
         let body = json!({"username": username, "password": PASSWORD});
         let request = client.post(&url).header("X-CSRFToken", &csrf).json(&body);
-        let response = request.send().await.map_err(|source| SiteError::Request { method: "POST", url: url.clone(), source })?;
-        let set_cookies = response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        let response =
+            request.send().await.map_err(|source| SiteError::Request { method: "POST", url: url.clone(), source })?;
+        let set_cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
         let answer = json_of("POST", url.clone(), response, &[201]).await?;
         let id = answer["user"]["id"].as_i64().ok_or_else(|| unexpected("POST", &url, 201, &answer))?;
         let csrf = token_of("POST", url, &answer)?;
@@ -227,7 +246,8 @@ pub fn fresh_username(tag: &str) -> String {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let tag: String = tag.chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').take(8).collect();
+    let tag: String =
+        tag.chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').take(8).collect();
     format!("{tag}_{}_{n}_{nanos:x}", std::process::id())
 }
 
@@ -250,7 +270,12 @@ async fn endpoint(what: &'static str, url: &str, scheme: &'static str) -> Result
     }
 }
 
-async fn json_of(method: &'static str, url: String, response: reqwest::Response, statuses: &[u16]) -> Result<Value, SiteError> {
+async fn json_of(
+    method: &'static str,
+    url: String,
+    response: reqwest::Response,
+    statuses: &[u16],
+) -> Result<Value, SiteError> {
     let status = response.status().as_u16();
     let text = response.text().await.map_err(|source| SiteError::Request { method, url: url.clone(), source })?;
     match serde_json::from_str::<Value>(&text) {
@@ -273,11 +298,15 @@ mod tests {
 
     #[tokio::test]
     async fn urls_carry_the_name_and_only_non_default_ports() {
-        let site = Site::new("https://127.0.0.1:8443", Some("shop.test"), Some("http://127.0.0.1:8080"), None).await.unwrap();
+        let site =
+            Site::new("https://127.0.0.1:8443", Some("shop.test"), Some("http://127.0.0.1:8080"), None).await.unwrap();
         assert_eq!(site.url("/healthz"), "https://shop.test:8443/healthz");
         assert_eq!(site.http_url("/x"), "http://shop.test:8080/x");
         let default = Site::new("https://127.0.0.1", Some("shop.test"), None, None).await.unwrap();
-        assert_eq!((default.url("/"), default.http_url("/")), ("https://shop.test/".into(), "http://shop.test/".into()));
+        assert_eq!(
+            (default.url("/"), default.http_url("/")),
+            ("https://shop.test/".into(), "http://shop.test/".into())
+        );
         assert_eq!(default.http_addr().port(), 80);
     }
 

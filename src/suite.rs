@@ -116,7 +116,14 @@ impl<C: Send + Sync + 'static> Suite<C> {
         B: FnOnce() -> BoxFuture<'static, Result<C, String>> + Send + 'static,
         T: FnOnce(C) -> BoxFuture<'static, Result<(), String>> + Send + 'static,
     {
-        Self { name: name.to_owned(), weight: 1, requires: Vec::new(), boot: Box::new(boot), teardown: Box::new(teardown), trials: Vec::new() }
+        Self {
+            name: name.to_owned(),
+            weight: 1,
+            requires: Vec::new(),
+            boot: Box::new(boot),
+            teardown: Box::new(teardown),
+            trials: Vec::new(),
+        }
     }
 
     /// The same suite needing `requirement`.
@@ -276,7 +283,8 @@ pub fn main(suites: Vec<Box<dyn AnySuite>>) -> ! {
     for suite in suites {
         let names = suite.trial_names();
         // None of these trials is ignored: `--ignored` selects nothing to run.
-        let selected: BTreeSet<String> = names.iter().filter(|n| !args.ignored && selected_by(&args, n)).cloned().collect();
+        let selected: BTreeSet<String> =
+            names.iter().filter(|n| !args.ignored && selected_by(&args, n)).cloned().collect();
         let missing = if selected.is_empty() || args.list { None } else { suite.missing() };
         for name in names {
             let trial = match (&missing, required) {
@@ -343,7 +351,12 @@ mod tests {
     use super::*;
 
     fn args(filter: Option<&str>, exact: bool, skip: &[&str]) -> Arguments {
-        Arguments { filter: filter.map(str::to_owned), exact, skip: skip.iter().map(|s| (*s).to_owned()).collect(), ..Arguments::default() }
+        Arguments {
+            filter: filter.map(str::to_owned),
+            exact,
+            skip: skip.iter().map(|s| (*s).to_owned()).collect(),
+            ..Arguments::default()
+        }
     }
 
     #[test]

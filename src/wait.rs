@@ -40,12 +40,7 @@ pub enum WaitError {
 }
 
 /// Polls `probe` every `interval` until it is ready, fails, or `timeout` passes.
-pub async fn until<T, F, Fut>(
-    what: &str,
-    timeout: Duration,
-    interval: Duration,
-    mut probe: F,
-) -> Result<T, WaitError>
+pub async fn until<T, F, Fut>(what: &str, timeout: Duration, interval: Duration, mut probe: F) -> Result<T, WaitError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Probe<T>>,
@@ -55,20 +50,12 @@ where
         let last = match probe().await {
             Probe::Ready(value) => return Ok(value),
             Probe::Failed(reason) => {
-                return Err(WaitError::Failed {
-                    what: what.to_owned(),
-                    waited: start.elapsed(),
-                    reason,
-                });
+                return Err(WaitError::Failed { what: what.to_owned(), waited: start.elapsed(), reason });
             }
             Probe::Pending(seen) => seen,
         };
         if start.elapsed() >= timeout {
-            return Err(WaitError::Timeout {
-                what: what.to_owned(),
-                waited: start.elapsed(),
-                last,
-            });
+            return Err(WaitError::Timeout { what: what.to_owned(), waited: start.elapsed(), last });
         }
         tokio::time::sleep(interval).await;
     }
@@ -104,9 +91,7 @@ mod tests {
         let value = until("thing", Duration::from_secs(5), Duration::from_millis(1), || {
             calls += 1;
             let ready = calls >= 3;
-            async move {
-                if ready { Probe::Ready(calls) } else { Probe::Pending("no".into()) }
-            }
+            async move { if ready { Probe::Ready(calls) } else { Probe::Pending("no".into()) } }
         })
         .await
         .unwrap();

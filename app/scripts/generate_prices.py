@@ -3,8 +3,10 @@
     python scripts/generate_prices.py [OUTPUT_DIR]
 
 Closes follow geometric Brownian motion with dt = 1/252:
-S[t+1] = S[t] * exp((mu - sigma^2/2) dt + sigma sqrt(dt) Z). Tickers are invented; the data are not real market prices.
+S[t+1] = S[t] * exp((mu - sigma^2/2) dt + sigma sqrt(dt) Z).
+Tickers are invented; the data are not real market prices.
 """
+
 import csv
 import math
 import random

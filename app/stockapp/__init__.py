@@ -1,4 +1,5 @@
 """Stock-analysis teaching site: application factory."""
+
 from collections.abc import Mapping
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Configuration classes per environment; values come from the environment."""
+
 import logging
 import os
 import secrets

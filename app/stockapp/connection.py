@@ -1,4 +1,5 @@
 """Opening SQLite connections; free of Flask and metrics so the migrator stays lean."""
+
 import sqlite3
 from urllib.parse import quote
 

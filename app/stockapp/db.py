@@ -1,4 +1,5 @@
 """SQLite access: one connection per request, every query timed."""
+
 from flask import current_app, g
 
 from .connection import connect

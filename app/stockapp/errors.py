@@ -1,4 +1,5 @@
 """Error pages: JSON under /api/, HTML elsewhere."""
+
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException

@@ -1,4 +1,5 @@
 """Liveness (/healthz, no I/O) and readiness (/readyz, checks the dependencies)."""
+
 from flask import Blueprint, current_app, jsonify
 
 from . import version
@@ -51,8 +52,11 @@ def _price_data():
 
 @bp.get("/readyz")
 def readyz():
-    checks = {"database": _check(_database), "migrations": _check(_migrations),
-              "price_data": _check(_price_data)}
+    checks = {
+        "database": _check(_database),
+        "migrations": _check(_migrations),
+        "price_data": _check(_price_data),
+    }
     ready = all(c["ok"] for c in checks.values())
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     return jsonify(body), 200 if ready else 503

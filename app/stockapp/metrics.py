@@ -1,4 +1,5 @@
 """Prometheus metrics; multiprocess-safe when PROMETHEUS_MULTIPROC_DIR is set (gunicorn)."""
+
 import os
 import time
 

@@ -3,6 +3,7 @@
 Each file runs in its own transaction together with its schema_migrations row,
 so a failed migration leaves no trace and a second run is a no-op.
 """
+
 import argparse
 import os
 import re

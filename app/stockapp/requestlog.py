@@ -2,6 +2,7 @@
 trusts exactly the proxies in front), what was asked, the answer, and the proxy's request id,
 so a request can be followed from the proxy's JSON log to the app's. Health and metrics probes
 are left out: they come every few seconds from Docker and Prometheus, not from clients."""
+
 import json
 import logging
 import sys

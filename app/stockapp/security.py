@@ -1,4 +1,5 @@
 """CSRF protection and the proxy trust boundary."""
+
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -1,4 +1,5 @@
 """Shared fixtures: an app on a fresh migrated database and a CSRF-aware JSON client."""
+
 import pytest
 
 from stockapp import create_app

@@ -1,4 +1,5 @@
 """Analysis API and pages over the bundled synthetic data."""
+
 import csv
 from pathlib import Path
 

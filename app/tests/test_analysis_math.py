@@ -1,4 +1,5 @@
 """Indicators against values computed by hand (working shown in each test)."""
+
 import math
 
 import pytest

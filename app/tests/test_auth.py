@@ -1,4 +1,5 @@
 """Registration, login, logout and the shared login rate limit."""
+
 import sqlite3
 
 from conftest import PASSWORD

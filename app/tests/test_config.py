@@ -1,4 +1,5 @@
 """Per-environment configuration read from the environment."""
+
 import pytest
 from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix

@@ -1,4 +1,5 @@
 """CSRF protection stays on in tests: state-changing requests need a valid token."""
+
 from conftest import PASSWORD
 
 CREDENTIALS = {"username": "alice", "password": PASSWORD}

@@ -1,4 +1,5 @@
 """Liveness never touches the database; readiness reports each dependency."""
+
 import sqlite3
 
 from stockapp import version

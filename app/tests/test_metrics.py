@@ -1,4 +1,5 @@
 """Prometheus exposition, in-process and in multiprocess mode."""
+
 import os
 import subprocess
 import sys
@@ -49,10 +50,19 @@ def test_multiprocess_mode(tmp_path, db_path):
     )
     metrics_dir = tmp_path / "metrics"  # its own folder: every *.db in it is read as samples
     metrics_dir.mkdir()
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "STOCKAPP_ENV": "testing",
-           "STOCKAPP_DATABASE": db_path, "PYTHONPATH": str(APP_DIR)}
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, cwd=APP_DIR) for _ in range(2)]
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "STOCKAPP_ENV": "testing",
+        "STOCKAPP_DATABASE": db_path,
+        "PYTHONPATH": str(APP_DIR),
+    }
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=APP_DIR
+        )
+        for _ in range(2)
+    ]
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr
     outputs = [r.stdout for r in runs]
     assert any(metrics_dir.glob("*.db"))

@@ -1,4 +1,5 @@
 """The migrator: ordered, transactional, idempotent, loud on failure."""
+
 import sqlite3
 
 import pytest

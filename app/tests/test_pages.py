@@ -1,8 +1,17 @@
 """Every HTML page renders, and none carries inline script or style (strict CSP later)."""
+
 import pytest
 
-PUBLIC_PAGES = ["/", "/lessons", "/lessons/returns", "/analysis", "/analysis/CRUX", "/login",
-                "/register", "/no/such/page"]
+PUBLIC_PAGES = [
+    "/",
+    "/lessons",
+    "/lessons/returns",
+    "/analysis",
+    "/analysis/CRUX",
+    "/login",
+    "/register",
+    "/no/such/page",
+]
 
 
 @pytest.mark.parametrize("url", PUBLIC_PAGES)

@@ -1,4 +1,5 @@
 """Progress and achievements are private: 401 anonymous, 403 for other users."""
+
 import pytest
 
 ENDPOINTS = ["/api/users/{}/progress", "/api/users/{}/achievements"]

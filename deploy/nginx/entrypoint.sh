@@ -38,8 +38,9 @@ cert_source() {
 
 # Changes whenever the source switches or either file is rewritten.
 cert_stamp() {
-    local dir; dir=$(cert_source)
-    echo "$dir" $(stat -L -c %Y "$dir/fullchain.pem" "$dir/privkey.pem" 2>/dev/null)
+    local dir times; dir=$(cert_source)
+    times=$(stat -L -c %Y "$dir/fullchain.pem" "$dir/privkey.pem" 2>/dev/null | tr '\n' ' ')
+    echo "$dir ${times% }"
 }
 
 # Every replica's address, as Docker's DNS answers right now (empty while none runs).

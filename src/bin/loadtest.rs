@@ -40,7 +40,8 @@ struct Cli {
 async fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "stackproof=info,goose=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "stackproof=info,goose=warn".into()),
         )
         .try_init();
     match run(Cli::parse()).await {

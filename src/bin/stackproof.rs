@@ -122,7 +122,9 @@ async fn main() -> ExitCode {
 
 fn list(kind: Option<&str>) -> Result<ExitCode> {
     let wanted = match kind {
-        Some(name) => Some(Kind::parse(name).ok_or_else(|| anyhow!("--kind {name:?} is not one of compose, kubernetes, hardening, edge, monitoring"))?),
+        Some(name) => Some(Kind::parse(name).ok_or_else(|| {
+            anyhow!("--kind {name:?} is not one of compose, kubernetes, hardening, edge, monitoring")
+        })?),
         None => None,
     };
     for meta in check::catalog().into_iter().filter(|m| wanted.is_none_or(|k| m.kind == k)) {
@@ -142,15 +144,20 @@ async fn check(args: CheckArgs) -> Result<ExitCode> {
     let mut run = policy::check(&project);
     let k8s_dir = args.k8s.clone().unwrap_or_else(|| args.path.join("deploy/k8s"));
     let explicit = args.k8s.is_some();
-    let skip_k8s = |why: String| k8s::rules::ALL.iter().map(|r| (&r.meta, why.clone())).collect::<Vec<(&'static Meta, String)>>();
+    let skip_k8s =
+        |why: String| k8s::rules::ALL.iter().map(|r| (&r.meta, why.clone())).collect::<Vec<(&'static Meta, String)>>();
     if k8s_dir.join(k8s::KUSTOMIZATION).is_file() {
         match ComposeApp::of(&project) {
             Ok(app) => {
                 let manifests = Manifests::load(&k8s_dir, None, app)?;
                 run = merge(run, k8s::rules::check(&manifests));
             }
-            Err(why) if explicit => return Err(anyhow!("cannot compare {} with the compose app: {why}", k8s_dir.display())),
-            Err(why) => run.skipped.extend(skip_k8s(format!("the Kubernetes manifests cannot be compared with compose: {why}"))),
+            Err(why) if explicit => {
+                return Err(anyhow!("cannot compare {} with the compose app: {why}", k8s_dir.display()));
+            }
+            Err(why) => {
+                run.skipped.extend(skip_k8s(format!("the Kubernetes manifests cannot be compared with compose: {why}")))
+            }
         }
     } else if explicit {
         return Err(anyhow!("{}: no {} there", k8s_dir.display(), k8s::KUSTOMIZATION));

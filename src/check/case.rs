@@ -92,8 +92,11 @@ pub fn discover(root: &Path) -> Result<Vec<Case>, LoadError> {
 pub fn load(dir: &Path) -> Result<Case, LoadError> {
     let file = dir.join(FILE);
     let value = yaml::load(&file)?;
-    let expect: Expectation = serde_json::from_value(value)
-        .map_err(|error| LoadError::Invalid { path: file.clone(), at: None, message: error.to_string() })?;
+    let expect: Expectation = serde_json::from_value(value).map_err(|error| LoadError::Invalid {
+        path: file.clone(),
+        at: None,
+        message: error.to_string(),
+    })?;
     let invalid = |message: String| LoadError::Invalid { path: file.clone(), at: None, message };
     if expect.fails.is_empty() {
         return Err(invalid("fails names no check: a case must break something".into()));
@@ -128,10 +131,12 @@ impl Case {
             let path = tree.join(&edit.file);
             let text = std::fs::read_to_string(&path).map_err(|source| LoadError::read(&path, source))?;
             if !text.contains(&edit.from) {
-                let message = format!("edit of {} no longer applies: {:?} is not in it", edit.file.display(), edit.from);
+                let message =
+                    format!("edit of {} no longer applies: {:?} is not in it", edit.file.display(), edit.from);
                 return Err(LoadError::Invalid { path: self.dir.join(FILE), at: None, message });
             }
-            std::fs::write(&path, text.replace(&edit.from, &edit.to)).map_err(|source| LoadError::read(&path, source))?;
+            std::fs::write(&path, text.replace(&edit.from, &edit.to))
+                .map_err(|source| LoadError::read(&path, source))?;
         }
         Ok(())
     }

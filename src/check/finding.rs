@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn a_line_names_the_place_the_check_and_the_service() {
         let finding = Finding::new(&META, Location::file("compose.yml", Some(3)).with_service("app"), "is wrong");
-        assert_eq!(finding.line_under(Path::new("./proj")), "proj/compose.yml:3: [SP999 example] service app: is wrong");
+        assert_eq!(
+            finding.line_under(Path::new("./proj")),
+            "proj/compose.yml:3: [SP999 example] service app: is wrong"
+        );
         let at_url = Finding::new(&META, Location::url("https://x.test/"), "refused");
         assert_eq!(at_url.to_string(), "https://x.test/: [SP999 example] refused");
         let in_container = Finding::new(&META, Location::container("p-app-1").with_service("app"), "runs as root");

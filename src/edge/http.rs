@@ -35,7 +35,10 @@ async fn redirects(target: &Target<'_>) -> Outcome {
         let response = send(request, &url).await?;
         let location = header(&response, "location");
         if response.status() != 308 || location != want {
-            problems.push(problem(&url, format!("{method} answered {} to {location:?}, want 308 to {want}", response.status())));
+            problems.push(problem(
+                &url,
+                format!("{method} answered {} to {location:?}, want 308 to {want}", response.status()),
+            ));
         }
     }
     Ok(problems)
@@ -59,14 +62,23 @@ async fn acme_path(target: &Target<'_>) -> Outcome {
     let control = site.http_url("/");
     let answer = send(client.get(&control), &control).await?;
     if !answer.status().is_redirection() || !header(&answer, "location").starts_with("https://") {
-        return Err(EdgeError::Observation(format!("{control} answered {}, not the site's redirect to HTTPS: is it the site's HTTP port?", answer.status())));
+        return Err(EdgeError::Observation(format!(
+            "{control} answered {}, not the site's redirect to HTTPS: is it the site's HTTP port?",
+            answer.status()
+        )));
     }
     let url = site.http_url("/.well-known/acme-challenge/no-such-token");
     let response = send(client.get(&url), &url).await?;
     let status = response.status();
     Ok(match status.as_u16() {
         404 => Vec::new(),
-        300..=399 => vec![problem(&url, format!("the ACME path is redirected ({status} to {}), so no CA can validate", header(&response, "location")))],
+        300..=399 => vec![problem(
+            &url,
+            format!(
+                "the ACME path is redirected ({status} to {}), so no CA can validate",
+                header(&response, "location")
+            ),
+        )],
         _ => vec![problem(&url, format!("answered {status}, not a plain-HTTP 404"))],
     })
 }
@@ -111,7 +123,8 @@ async fn security_headers(target: &Target<'_>) -> Outcome {
         problems.extend(judge_answer(&url, &format!("{method} {path}"), &response, status));
     }
     let url = site.url("/api/auth/register");
-    let oversized = send(client.post(&url).header("content-type", "application/json").body(oversized_body()), &url).await?;
+    let oversized =
+        send(client.post(&url).header("content-type", "application/json").body(oversized_body()), &url).await?;
     problems.extend(judge_answer(&url, "POST of 1 MiB + 1 KiB", &oversized, 413));
     Ok(problems)
 }
@@ -123,7 +136,9 @@ pub fn judge_answer(url: &str, what: &str, response: &reqwest::Response, want: u
     if status != want {
         problems.push(problem(url, format!("{what} answered {status}, want {want}")));
     }
-    problems.extend(headers::problems(response.headers()).into_iter().map(|p| problem(url, format!("{what} ({status}): {p}"))));
+    problems.extend(
+        headers::problems(response.headers()).into_iter().map(|p| problem(url, format!("{what} ({status}): {p}"))),
+    );
     problems
 }
 
@@ -149,9 +164,13 @@ async fn session_cookies(target: &Target<'_>) -> Outcome {
     let (site, client) = (target.site, target.site.client());
     let url = site.url("/api/csrf");
     let response = send(client.get(&url), &url).await?;
-    let set: Vec<String> = response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+    let set: Vec<String> =
+        response.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
     if set.is_empty() {
-        return Ok(vec![problem(&url, format!("GET /api/csrf ({}) set no cookie: the session cookie cannot be judged", response.status()))]);
+        return Ok(vec![problem(
+            &url,
+            format!("GET /api/csrf ({}) set no cookie: the session cookie cannot be judged", response.status()),
+        )]);
     }
     Ok(set.iter().flat_map(|c| cookies::problems(c)).map(|p| problem(&url, p)).collect())
 }
@@ -182,7 +201,10 @@ async fn anonymous_refused(target: &Target<'_>) -> Outcome {
     let page = send(client.get(&url), &url).await?;
     let location = header(&page, "location");
     if !page.status().is_redirection() || !location.starts_with("/login") {
-        problems.push(problem(&url, format!("anonymous /dashboard answered {} to {location:?}, want a redirect to /login", page.status())));
+        problems.push(problem(
+            &url,
+            format!("anonymous /dashboard answered {} to {location:?}, want a redirect to /login", page.status()),
+        ));
     }
     Ok(problems)
 }
@@ -203,12 +225,24 @@ pub static HIDDEN: EdgeCheck = EdgeCheck {
 
 /// Paths of the app's metrics and of the monitoring services' UIs and APIs.
 const HIDDEN_PATHS: [&str; 13] = [
-    "/metrics", "/metrics/", "//metrics", "/%6detrics", "/metrics?x=1", "/graph", "/prometheus", "/api/v1/query?query=up",
-    "/api/v1/targets", "/alertmanager", "/api/v2/alerts", "/-/healthy", "/grafana/login",
+    "/metrics",
+    "/metrics/",
+    "//metrics",
+    "/%6detrics",
+    "/metrics?x=1",
+    "/graph",
+    "/prometheus",
+    "/api/v1/query?query=up",
+    "/api/v1/targets",
+    "/alertmanager",
+    "/api/v2/alerts",
+    "/-/healthy",
+    "/grafana/login",
 ];
 
 /// What the hidden services' answers contain.
-const REVEALING: [&str; 7] = ["stockapp_", "# HELP", "Prometheus", "prometheus", "Alertmanager", "Grafana", "\"activeTargets\""];
+const REVEALING: [&str; 7] =
+    ["stockapp_", "# HELP", "Prometheus", "prometheus", "Alertmanager", "Grafana", "\"activeTargets\""];
 
 /// Ports that must not answer on the site's address: Prometheus, Alertmanager, Grafana, the
 /// exporters, nginx's stub_status and the app itself.
@@ -229,7 +263,10 @@ async fn hidden(target: &Target<'_>) -> Outcome {
         let body = response.text().await.map_err(|source| EdgeError::Http { url: url.clone(), source })?;
         let revealed: Vec<&str> = REVEALING.iter().copied().filter(|word| body.contains(word)).collect();
         if status != 404 || !revealed.is_empty() {
-            problems.push(problem(&url, format!("GET {path} answered {status} (revealing {revealed:?}), want a plain 404")));
+            problems.push(problem(
+                &url,
+                format!("GET {path} answered {status} (revealing {revealed:?}), want a plain 404"),
+            ));
         }
     }
     let ip = site.https_addr().ip();
@@ -268,7 +305,8 @@ async fn static_gzipped(target: &Target<'_>) -> Outcome {
         problems.push(problem(&url, format!("is not gzipped (content-encoding {encoding:?})")));
     }
     if !cache.contains("max-age=604800") || cache.contains("immutable") {
-        problems.push(problem(&url, format!("Cache-Control is {cache:?}, want public, max-age=604800 without immutable")));
+        problems
+            .push(problem(&url, format!("Cache-Control is {cache:?}, want public, max-age=604800 without immutable")));
     }
     Ok(problems)
 }
@@ -291,9 +329,13 @@ async fn body_limit(target: &Target<'_>) -> Outcome {
     let small = send(client.post(&url).json(&json!({})), &url).await?;
     let small_kind = header(&small, "content-type");
     if small.status() != 400 || !small_kind.starts_with("application/json") {
-        return Err(EdgeError::Observation(format!("a small POST answered {} ({small_kind}), not the app's JSON 400", small.status())));
+        return Err(EdgeError::Observation(format!(
+            "a small POST answered {} ({small_kind}), not the app's JSON 400",
+            small.status()
+        )));
     }
-    let response = send(client.post(&url).header("content-type", "application/json").body(oversized_body()), &url).await?;
+    let response =
+        send(client.post(&url).header("content-type", "application/json").body(oversized_body()), &url).await?;
     let kind = header(&response, "content-type");
     let mut problems = Vec::new();
     if response.status() != 413 {
@@ -321,9 +363,12 @@ pub static NO_COMPRESSED_PAGES: EdgeCheck = EdgeCheck {
 async fn no_compressed_pages(target: &Target<'_>) -> Outcome {
     let (site, client) = (target.site, target.site.client());
     let control = site.url("/static/style.css");
-    let encoding = header(&send(client.get(&control).header("accept-encoding", "gzip"), &control).await?, "content-encoding");
+    let encoding =
+        header(&send(client.get(&control).header("accept-encoding", "gzip"), &control).await?, "content-encoding");
     if encoding != "gzip" {
-        return Err(EdgeError::Observation(format!("{control} is not compressed either ({encoding:?}): the client's Accept-Encoding is not honoured")));
+        return Err(EdgeError::Observation(format!(
+            "{control} is not compressed either ({encoding:?}): the client's Accept-Encoding is not honoured"
+        )));
     }
     let mut problems = Vec::new();
     for path in ["/", "/login", "/register", "/lessons"] {
@@ -331,7 +376,8 @@ async fn no_compressed_pages(target: &Target<'_>) -> Outcome {
         let response = send(client.get(&url).header("accept-encoding", "gzip, deflate, br"), &url).await?;
         let encoding = header(&response, "content-encoding");
         if !encoding.is_empty() {
-            problems.push(problem(&url, format!("the page is compressed ({encoding}) although it carries a CSRF token")));
+            problems
+                .push(problem(&url, format!("the page is compressed ({encoding}) although it carries a CSRF token")));
         }
     }
     Ok(problems)

@@ -39,8 +39,12 @@ impl Needs {
     pub fn why_skipped(self) -> &'static str {
         match self {
             Self::Read => "never skipped",
-            Self::Write => "it changes state on the site (registers users, spends rate-limit budgets): pass --allow-writes",
-            Self::Stack => "it needs the harness's own stack (docker access to the proxy and replicas): run by cargo test",
+            Self::Write => {
+                "it changes state on the site (registers users, spends rate-limit budgets): pass --allow-writes"
+            }
+            Self::Stack => {
+                "it needs the harness's own stack (docker access to the proxy and replicas): run by cargo test"
+            }
             Self::Disrupt => "it stops or kills replicas of the harness's own stack: run by cargo test",
         }
     }
@@ -75,7 +79,9 @@ pub type EdgeCheck = Check<Edge>;
 /// Boxes an async check function into a [`Look`].
 macro_rules! look {
     ($check:path) => {{
-        fn boxed<'a>(target: &'a $crate::edge::Target<'a>) -> std::pin::Pin<Box<dyn std::future::Future<Output = $crate::edge::Outcome> + Send + 'a>> {
+        fn boxed<'a>(
+            target: &'a $crate::edge::Target<'a>,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = $crate::edge::Outcome> + Send + 'a>> {
             Box::pin($check(target))
         }
         boxed as $crate::edge::Look
@@ -126,7 +132,9 @@ pub fn in_run_order(allowed: impl Fn(Needs) -> bool) -> Vec<&'static EdgeCheck> 
 pub async fn run(check: &'static EdgeCheck, target: &Target<'_>) -> Vec<Finding> {
     match (check.run.look)(target).await {
         Ok(problems) => problems.into_iter().map(|p| check.finding(Location::url(p.url), p.message)).collect(),
-        Err(error) => vec![check.finding(Location::url(target.site.url("/")), format!("could not be observed: {error}"))],
+        Err(error) => {
+            vec![check.finding(Location::url(target.site.url("/")), format!("could not be observed: {error}"))]
+        }
     }
 }
 
@@ -142,7 +150,8 @@ pub async fn verify(target: &Target<'_>, allow_writes: bool) -> Run {
     let mut ran: Vec<_> = checks.iter().map(|c| &c.meta).collect();
     ran.sort_by_key(|m| m.id);
     let mut report = Run::new(ran, findings);
-    report.skipped = ALL.iter().filter(|c| !allowed(c.run.needs)).map(|c| (&c.meta, c.run.needs.why_skipped().to_owned())).collect();
+    report.skipped =
+        ALL.iter().filter(|c| !allowed(c.run.needs)).map(|c| (&c.meta, c.run.needs.why_skipped().to_owned())).collect();
     report
 }
 

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::http::judge_answer;
-use super::{Edge, EdgeCheck, EdgeError, Needs, Outcome, Problem, Target, error_chain, header, look, problem, send, stack_of};
+use super::{
+    Edge, EdgeCheck, EdgeError, Needs, Outcome, Problem, Target, error_chain, header, look, problem, send, stack_of,
+};
 use crate::check::{Kind, Meta, Severity};
 use crate::stack::{Helper, Replica, Stack};
 use crate::wait::{self, Probe};
@@ -39,7 +41,10 @@ async fn static_never_reaches_app(target: &Target<'_>) -> Outcome {
     let fetch = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/static/style.css').read()";
     stack.exec_in(control, &["python3", "-c", fetch], Duration::from_secs(30)).await?;
     if served_by(stack, control, FLASK_STATIC_ROUTE).await? - before < 1.0 {
-        return Err(EdgeError::Observation(format!("a static fetch inside {} did not move its {FLASK_STATIC_ROUTE} counter: the label is wrong, so 0 below would prove nothing", control.name)));
+        return Err(EdgeError::Observation(format!(
+            "a static fetch inside {} did not move its {FLASK_STATIC_ROUTE} counter: the label is wrong, so 0 below would prove nothing",
+            control.name
+        )));
     }
     let mut before = Vec::new();
     for replica in &replicas {
@@ -53,7 +58,10 @@ async fn static_never_reaches_app(target: &Target<'_>) -> Outcome {
     let mut problems = Vec::new();
     for (replica, before) in replicas.iter().zip(before) {
         if served_by(stack, replica, FLASK_STATIC_ROUTE).await? > before {
-            problems.push(problem(&url, format!("the request reached the app ({}): the proxy does not serve static files itself", replica.name)));
+            problems.push(problem(
+                &url,
+                format!("the request reached the app ({}): the proxy does not serve static files itself", replica.name),
+            ));
         }
     }
     Ok(problems)
@@ -61,7 +69,8 @@ async fn static_never_reaches_app(target: &Target<'_>) -> Outcome {
 
 /// Requests `replica` has answered on `route`, read from its own /metrics.
 pub async fn served_by(stack: &Stack, replica: &Replica, route: &str) -> Result<f64, EdgeError> {
-    let script = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000/metrics').read().decode())";
+    let script =
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000/metrics').read().decode())";
     let output = stack.exec_in(replica, &["python3", "-c", script], Duration::from_secs(30)).await?;
     let label = format!("route=\"{route}\"");
     Ok(output
@@ -110,7 +119,10 @@ async fn spread(target: &Target<'_>) -> Outcome {
         let served = served_by(stack, replica, "/lessons").await? - before;
         println!("  {} served {served} of {REQUESTS}", replica.name);
         if served < fair as f64 {
-            problems.push(problem(&url, format!("replica {} served {served} of {REQUESTS} requests (fair share at least {fair})", replica.name)));
+            problems.push(problem(
+                &url,
+                format!("replica {} served {served} of {REQUESTS} requests (fair share at least {fair})", replica.name),
+            ));
         }
     }
     Ok(problems)
@@ -144,7 +156,10 @@ async fn keepalive(target: &Target<'_>) -> Outcome {
         let idle = established_from(stack, &replica, &proxy).await?;
         println!("  {} keeps {idle} connection(s) from the proxy open", replica.name);
         if idle == 0 {
-            problems.push(problem(&url, format!("no connection from the proxy stays open to {} (no upstream keepalive)", replica.name)));
+            problems.push(problem(
+                &url,
+                format!("no connection from the proxy stays open to {} (no upstream keepalive)", replica.name),
+            ));
         }
     }
     Ok(problems)
@@ -157,7 +172,8 @@ async fn proxy_addresses(stack: &Stack) -> Result<Vec<String>, EdgeError> {
         let format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
         let output = stack.docker(&["inspect", "-f", format, &proxy.id], Duration::from_secs(30)).await?;
         for address in output.stdout.split_whitespace() {
-            let ip: std::net::Ipv4Addr = address.parse().map_err(|_| EdgeError::Observation(format!("proxy address {address}")))?;
+            let ip: std::net::Ipv4Addr =
+                address.parse().map_err(|_| EdgeError::Observation(format!("proxy address {address}")))?;
             hex.push(format!("{:08X}", u32::from_le_bytes(ip.octets())));
         }
     }
@@ -271,7 +287,12 @@ impl<'a> SecondClient<'a> {
     async fn new(target: &Target<'a>) -> Result<Self, EdgeError> {
         use std::os::unix::fs::PermissionsExt;
         let stack = stack_of(target)?;
-        let proxy = stack.replicas("proxy").await?.into_iter().next().ok_or_else(|| EdgeError::Observation("no proxy".into()))?;
+        let proxy = stack
+            .replicas("proxy")
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EdgeError::Observation("no proxy".into()))?;
         let io = |e: std::io::Error| EdgeError::Observation(format!("writing the CA for the second client: {e}"));
         let ca = tempfile::NamedTempFile::new().map_err(io)?;
         std::fs::write(ca.path(), target.site.ca_pem().unwrap_or_default()).map_err(io)?;
@@ -285,15 +306,25 @@ impl<'a> SecondClient<'a> {
         self.get_paced(path, count, Duration::ZERO, headers).await
     }
 
-    async fn get_paced(&self, path: &str, count: usize, pause: Duration, headers: &BTreeMap<&str, &str>) -> Result<Seen, EdgeError> {
-        let (count, headers, pause) = (count.to_string(), serde_json::to_string(headers).unwrap_or_default(), pause.as_secs_f64().to_string());
-        let args = ["python3", "-c", SECOND_CLIENT, "/etc/stackproof-ca.pem", &self.name, path, &count, &headers, &pause];
+    async fn get_paced(
+        &self,
+        path: &str,
+        count: usize,
+        pause: Duration,
+        headers: &BTreeMap<&str, &str>,
+    ) -> Result<Seen, EdgeError> {
+        let (count, headers, pause) =
+            (count.to_string(), serde_json::to_string(headers).unwrap_or_default(), pause.as_secs_f64().to_string());
+        let args =
+            ["python3", "-c", SECOND_CLIENT, "/etc/stackproof-ca.pem", &self.name, path, &count, &headers, &pause];
         let mut helper = Helper::on("edge", &self.image, &args);
         helper.mounts.push(format!("{}:/etc/stackproof-ca.pem:ro", self.ca.path().display()));
         helper.add_hosts.push(format!("{}:{}", self.name, self.proxy));
         let output = self.stack.run_helper(&helper).await?;
-        let seen: Value = serde_json::from_str(output.stdout.trim()).map_err(|_| EdgeError::Observation(format!("the second client printed {:?}", output.stdout)))?;
-        let statuses = seen["statuses"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()?.try_into().ok()).collect();
+        let seen: Value = serde_json::from_str(output.stdout.trim())
+            .map_err(|_| EdgeError::Observation(format!("the second client printed {:?}", output.stdout)))?;
+        let statuses =
+            seen["statuses"].as_array().into_iter().flatten().filter_map(|v| v.as_u64()?.try_into().ok()).collect();
         Ok(Seen { ip: seen["ip"].as_str().unwrap_or_default().to_owned(), statuses })
     }
 }
@@ -338,10 +369,22 @@ async fn per_client_limits(target: &Target<'_>) -> Outcome {
     }
     let seen = seen?;
     if !first.contains(&429) {
-        return Ok(vec![problem(&url, format!("{} flooding requests from the first client were never limited: nothing per client to show", first.len()))]);
+        return Ok(vec![problem(
+            &url,
+            format!(
+                "{} flooding requests from the first client were never limited: nothing per client to show",
+                first.len()
+            ),
+        )]);
     }
     if seen.statuses.len() != 10 || seen.statuses.iter().any(|s| *s != 200) {
-        return Ok(vec![problem(&url, format!("while the first client was limited, the second client {} got {:?}: the limit is not per client", seen.ip, seen.statuses))]);
+        return Ok(vec![problem(
+            &url,
+            format!(
+                "while the first client was limited, the second client {} got {:?}: the limit is not per client",
+                seen.ip, seen.statuses
+            ),
+        )]);
     }
     Ok(Vec::new())
 }
@@ -373,15 +416,24 @@ async fn client_address(target: &Target<'_>) -> Outcome {
     let seen = second.get(&path, 1, &forged).await?;
     let url = target.site.url(&path);
     if seen.statuses != [404] {
-        return Err(EdgeError::Observation(format!("the second client got {:?} for {path}, not the app's 404", seen.statuses)));
+        return Err(EdgeError::Observation(format!(
+            "the second client got {:?} for {path}, not the app's 404",
+            seen.statuses
+        )));
     }
     let (app, proxy) = wait_for_log_lines(stack, &path).await?;
     if proxy.as_deref() != Some(seen.ip.as_str()) {
-        return Err(EdgeError::Observation(format!("the proxy logged {path} from {proxy:?}, not the second client's {}", seen.ip)));
+        return Err(EdgeError::Observation(format!(
+            "the proxy logged {path} from {proxy:?}, not the second client's {}",
+            seen.ip
+        )));
     }
     Ok(match app {
         Some(recorded) if recorded == seen.ip => Vec::new(),
-        Some(recorded) => vec![problem(&url, format!("a request from {} (forging {FORGED}) was recorded by the app as from {recorded}", seen.ip))],
+        Some(recorded) => vec![problem(
+            &url,
+            format!("a request from {} (forging {FORGED}) was recorded by the app as from {recorded}", seen.ip),
+        )],
         None => vec![problem(&url, "the app logged no line for the request: it records no client address")],
     })
 }
@@ -422,7 +474,9 @@ pub static ACME_FILES_SERVED: EdgeCheck = EdgeCheck {
 async fn acme_files_served(target: &Target<'_>) -> Outcome {
     let stack = stack_of(target)?;
     let token = format!("stackproof-{}", crate::site::fresh_username("token").replace('_', "-"));
-    let script = format!("mkdir -p /acme/.well-known/acme-challenge && printf %s {token} > /acme/.well-known/acme-challenge/{token}");
+    let script = format!(
+        "mkdir -p /acme/.well-known/acme-challenge && printf %s {token} > /acme/.well-known/acme-challenge/{token}"
+    );
     let image = stack.image_of("app").await?;
     let mut writer = Helper::on("backend", &image, &["sh", "-c", &script]);
     writer.mounts.push(format!("{}:/acme", stack.volume_name("acme")));
@@ -435,7 +489,13 @@ async fn acme_files_served(target: &Target<'_>) -> Outcome {
     remove.mounts.push(format!("{}:/acme", stack.volume_name("acme")));
     stack.run_helper(&remove).await?;
     if status != 200 || body != token || !kind.starts_with("text/plain") {
-        return Ok(vec![problem(&url, format!("the challenge file answered {status} ({kind}) with {:?}", body.chars().take(80).collect::<String>()))]);
+        return Ok(vec![problem(
+            &url,
+            format!(
+                "the challenge file answered {status} ({kind}) with {:?}",
+                body.chars().take(80).collect::<String>()
+            ),
+        )]);
     }
     Ok(Vec::new())
 }
@@ -515,16 +575,28 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
     let failed: Vec<&String> = outcomes.iter().filter_map(|(_, o)| o.as_ref().err()).collect();
     let after = outcomes.iter().filter(|(at, o)| *at > killed_at && o.is_ok()).count();
     let url = target.site.url("/lessons");
-    println!("  {} requests, {} failed, {retried} sent again on a closed connection; {} served by {} before the kill, {after} succeeded after it", outcomes.len(), failed.len(), served_under_load, victim.name);
+    println!(
+        "  {} requests, {} failed, {retried} sent again on a closed connection; {} served by {} before the kill, {after} succeeded after it",
+        outcomes.len(),
+        failed.len(),
+        served_under_load,
+        victim.name
+    );
     if served_under_load < 1.0 {
-        return Err(EdgeError::Observation(format!("{} served none of the load before the kill: the kill proves nothing", victim.name)));
+        return Err(EdgeError::Observation(format!(
+            "{} served none of the load before the kill: the kill proves nothing",
+            victim.name
+        )));
     }
     let mut problems = Vec::new();
     if after < AFTER_KILL_AT_LEAST {
         problems.push(problem(&url, format!("only {after} requests succeeded after the kill (want at least {AFTER_KILL_AT_LEAST}): the survivors did not carry the load")));
     }
     if !failed.is_empty() {
-        problems.push(problem(&url, format!("{} of {} requests failed: {:?}", failed.len(), outcomes.len(), &failed[..failed.len().min(5)])));
+        problems.push(problem(
+            &url,
+            format!("{} of {} requests failed: {:?}", failed.len(), outcomes.len(), &failed[..failed.len().min(5)]),
+        ));
     }
     // The killed replica stays down (restart: unless-stopped does not restart a killed
     // container); start it again for whatever runs after, and wait until the site serves.

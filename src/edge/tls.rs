@@ -23,7 +23,8 @@ pub const TLS12_ALLOWED: [&str; 6] = [
 ];
 
 /// TLS 1.3 suites the site must accept, and no others (no CCM).
-pub const TLS13_ALLOWED: [&str; 3] = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+pub const TLS13_ALLOWED: [&str; 3] =
+    ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
 
 /// Key-exchange groups the site must accept, and no others.
 pub const GROUPS_ALLOWED: [&str; 3] = ["X25519", "P-256", "P-384"];
@@ -51,10 +52,14 @@ async fn old_versions_refused(target: &Target<'_>) -> Outcome {
         match tls::handshake(addr, name, &Offer::version(version)).await? {
             Handshake::Refused(_) => {}
             Handshake::Negotiated { protocol, cipher, .. } => {
-                problems.push(problem(addr.to_string(), format!("{} was accepted ({protocol}, {cipher})", version.name())));
+                problems
+                    .push(problem(addr.to_string(), format!("{} was accepted ({protocol}, {cipher})", version.name())));
             }
             Handshake::NotOffered(why) => {
-                return Err(EdgeError::Observation(format!("the local OpenSSL cannot offer {}: {why}", version.name())));
+                return Err(EdgeError::Observation(format!(
+                    "the local OpenSSL cannot offer {}: {why}",
+                    version.name()
+                )));
             }
         }
     }
@@ -63,9 +68,12 @@ async fn old_versions_refused(target: &Target<'_>) -> Outcome {
 
 /// A default TLS 1.2 handshake, which must complete: the control of every refusal; its suite.
 async fn control(target: &Target<'_>) -> Result<String, EdgeError> {
-    match tls::handshake(target.site.https_addr(), target.site.server_name(), &Offer::version(TlsVersion::V1_2)).await? {
+    match tls::handshake(target.site.https_addr(), target.site.server_name(), &Offer::version(TlsVersion::V1_2)).await?
+    {
         Handshake::Negotiated { cipher, .. } => Ok(cipher),
-        other => Err(EdgeError::Observation(format!("a default TLS 1.2 handshake failed ({other:?}): no refusal would prove anything"))),
+        other => Err(EdgeError::Observation(format!(
+            "a default TLS 1.2 handshake failed ({other:?}): no refusal would prove anything"
+        ))),
     }
 }
 
@@ -88,10 +96,16 @@ async fn tls12_suites(target: &Target<'_>) -> Outcome {
     // The certificate's key decides which authentication the server can do at all.
     let auth = if default.contains("-ECDSA-") { "ECDSA" } else { "RSA" };
     let suites = tls::tls12_suites().await?;
-    let offers: Vec<(String, Offer)> = suites.iter().map(|s| (s.name.clone(), Offer::cipher(TlsVersion::V1_2, &s.name))).collect();
+    let offers: Vec<(String, Offer)> =
+        suites.iter().map(|s| (s.name.clone(), Offer::cipher(TlsVersion::V1_2, &s.name))).collect();
     let (accepted, not_offered) = enumerate(addr, name, offers).await?;
-    let expected: BTreeSet<String> = TLS12_ALLOWED.iter().filter(|s| s.contains(&format!("-{auth}-"))).map(|s| (*s).to_owned()).collect();
-    println!("  TLS 1.2: offered {} suites ({} not offerable here), the server accepted {accepted:?}", suites.len(), not_offered.len());
+    let expected: BTreeSet<String> =
+        TLS12_ALLOWED.iter().filter(|s| s.contains(&format!("-{auth}-"))).map(|s| (*s).to_owned()).collect();
+    println!(
+        "  TLS 1.2: offered {} suites ({} not offerable here), the server accepted {accepted:?}",
+        suites.len(),
+        not_offered.len()
+    );
     Ok(compare(&addr.to_string(), "TLS 1.2 suite", &accepted, &expected, &TLS12_ALLOWED))
 }
 
@@ -110,8 +124,10 @@ pub static TLS13_SUITES: EdgeCheck = EdgeCheck {
 async fn tls13_suites(target: &Target<'_>) -> Outcome {
     let (addr, name) = (target.site.https_addr(), target.site.server_name());
     control(target).await?;
-    let offers: Vec<(String, Offer)> =
-        tls::TLS13_SUITES.iter().map(|s| ((*s).to_owned(), Offer { suites: Some((*s).to_owned()), ..Offer::version(TlsVersion::V1_3) })).collect();
+    let offers: Vec<(String, Offer)> = tls::TLS13_SUITES
+        .iter()
+        .map(|s| ((*s).to_owned(), Offer { suites: Some((*s).to_owned()), ..Offer::version(TlsVersion::V1_3) }))
+        .collect();
     let (accepted, _) = enumerate(addr, name, offers).await?;
     let expected = TLS13_ALLOWED.iter().map(|s| (*s).to_owned()).collect();
     println!("  TLS 1.3: the server accepted {accepted:?}");
@@ -145,9 +161,12 @@ async fn groups(target: &Target<'_>) -> Outcome {
     // server may fall back to finite-field DH, which is then what it accepts.
     let accepted: BTreeSet<String> = exchanges.iter().map(|kx| group_of(kx)).collect();
     let expected = GROUPS_ALLOWED.iter().map(|s| (*s).to_owned()).collect();
-    let missing_here: Vec<_> = GROUPS_ALLOWED.iter().filter(|g| not_offered.iter().filter(|n| n == *g).count() == 2).collect();
+    let missing_here: Vec<_> =
+        GROUPS_ALLOWED.iter().filter(|g| not_offered.iter().filter(|n| n == *g).count() == 2).collect();
     if !missing_here.is_empty() {
-        return Err(EdgeError::Observation(format!("the local OpenSSL cannot offer {missing_here:?}: their acceptance cannot be shown")));
+        return Err(EdgeError::Observation(format!(
+            "the local OpenSSL cannot offer {missing_here:?}: their acceptance cannot be shown"
+        )));
     }
     println!("  groups: the server accepted {accepted:?} ({} offers not possible here)", not_offered.len());
     Ok(compare(&addr.to_string(), "key-exchange group", &accepted, &expected, &GROUPS_ALLOWED))
@@ -155,7 +174,11 @@ async fn groups(target: &Target<'_>) -> Outcome {
 
 /// Offers each of `offers` alone; returns the names the server accepted, and those the local
 /// OpenSSL could not offer.
-async fn enumerate(addr: std::net::SocketAddr, name: &str, offers: Vec<(String, Offer)>) -> Result<(BTreeSet<String>, Vec<String>), EdgeError> {
+async fn enumerate(
+    addr: std::net::SocketAddr,
+    name: &str,
+    offers: Vec<(String, Offer)>,
+) -> Result<(BTreeSet<String>, Vec<String>), EdgeError> {
     let (accepted, not_offered, _) = enumerate_exchanges(addr, name, offers).await?;
     Ok((accepted, not_offered))
 }
@@ -208,14 +231,22 @@ async fn enumerate_exchanges(
 }
 
 /// Problems where the accepted set differs from the expected one.
-fn compare(at: &str, what: &str, accepted: &BTreeSet<String>, expected: &BTreeSet<String>, allowlist: &[&str]) -> Vec<super::Problem> {
+fn compare(
+    at: &str,
+    what: &str,
+    accepted: &BTreeSet<String>,
+    expected: &BTreeSet<String>,
+    allowlist: &[&str],
+) -> Vec<super::Problem> {
     let mut problems = Vec::new();
     for extra in accepted.difference(expected) {
-        let why = if allowlist.contains(&extra.as_str()) { "one the certificate cannot use" } else { "not on the allowlist" };
+        let why =
+            if allowlist.contains(&extra.as_str()) { "one the certificate cannot use" } else { "not on the allowlist" };
         problems.push(problem(at, format!("accepts {what} {extra}, {why}")));
     }
     for missing in expected.difference(accepted) {
-        problems.push(problem(at, format!("refuses {what} {missing}, which the allowlist keeps for clients that need it")));
+        problems
+            .push(problem(at, format!("refuses {what} {missing}, which the allowlist keeps for clients that need it")));
     }
     problems
 }
@@ -242,12 +273,16 @@ async fn certificate(target: &Target<'_>) -> Outcome {
     tls::reachable(addr).await?;
     match site.client().get(&url).send().await {
         Ok(trusted) if trusted.status() == 200 => {}
-        Ok(trusted) => problems.push(problem(&url, format!("a client trusting the CA got {} for /healthz", trusted.status()))),
-        Err(error) => problems.push(problem(&url, format!("a client trusting only the CA refused the site: {}", error_chain(&error)))),
+        Ok(trusted) => {
+            problems.push(problem(&url, format!("a client trusting the CA got {} for /healthz", trusted.status())))
+        }
+        Err(error) => problems
+            .push(problem(&url, format!("a client trusting only the CA refused the site: {}", error_chain(&error)))),
     }
     let ca_file = match site.ca_pem() {
         Some(pem) => {
-            let file = tempfile::NamedTempFile::new().map_err(|e| EdgeError::Observation(format!("temporary CA file: {e}")))?;
+            let file = tempfile::NamedTempFile::new()
+                .map_err(|e| EdgeError::Observation(format!("temporary CA file: {e}")))?;
             std::fs::write(file.path(), pem).map_err(|e| EdgeError::Observation(format!("temporary CA file: {e}")))?;
             Some(file)
         }
@@ -259,19 +294,33 @@ async fn certificate(target: &Target<'_>) -> Outcome {
     }
     let other = "not-the-site.test";
     if tls::chain_verifies(addr, other, root.as_deref()).await? {
-        problems.push(problem(addr.to_string(), format!("the certificate verifies for {other}, a name it must not carry")));
+        problems
+            .push(problem(addr.to_string(), format!("the certificate verifies for {other}, a name it must not carry")));
     }
     if site.ca_pem().is_some() {
-        let untrusting = site.client_builder_for(name, false).build().map_err(|source| EdgeError::Http { url: url.clone(), source })?;
+        let untrusting = site
+            .client_builder_for(name, false)
+            .build()
+            .map_err(|source| EdgeError::Http { url: url.clone(), source })?;
         if untrusting.get(&url).send().await.is_ok() {
-            problems.push(problem(&url, "a client without the CA accepted the chain (is it the bootstrap certificate or a public one?)"));
+            problems.push(problem(
+                &url,
+                "a client without the CA accepted the chain (is it the bootstrap certificate or a public one?)",
+            ));
         }
     }
     let served = tls::served_certificate(addr, name).await?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now =
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let days_left = (served.not_after - now) / 86_400;
     if days_left < target.min_days_left {
-        problems.push(problem(addr.to_string(), format!("the certificate ({}, serial {}) expires in {days_left} days, under the {} required", served.subject, served.serial, target.min_days_left)));
+        problems.push(problem(
+            addr.to_string(),
+            format!(
+                "the certificate ({}, serial {}) expires in {days_left} days, under the {} required",
+                served.subject, served.serial, target.min_days_left
+            ),
+        ));
     }
     println!("  served {} from {}, {days_left} days left", served.subject, served.issuer);
     Ok(problems)

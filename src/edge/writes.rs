@@ -100,12 +100,19 @@ async fn login_limit(target: &Target<'_>) -> Outcome {
         }
     }
     if statuses[0] != 401 {
-        return Err(EdgeError::Observation(format!("the first failed login answered {}, not 401: the budget was already spent or login is broken ({statuses:?})", statuses[0])));
+        return Err(EdgeError::Observation(format!(
+            "the first failed login answered {}, not 401: the budget was already spent or login is broken ({statuses:?})",
+            statuses[0]
+        )));
     }
     let mut problems = Vec::new();
     match limited_headers {
-        None => problems.push(problem(&url, format!("8 rapid failed logins from one client never met 429: {statuses:?}"))),
-        Some(header_problems) => problems.extend(header_problems.into_iter().map(|p| problem(&url, format!("the 429: {p}")))),
+        None => {
+            problems.push(problem(&url, format!("8 rapid failed logins from one client never met 429: {statuses:?}")))
+        }
+        Some(header_problems) => {
+            problems.extend(header_problems.into_iter().map(|p| problem(&url, format!("the 429: {p}"))))
+        }
     }
     Ok(problems)
 }
@@ -133,7 +140,10 @@ async fn api_limit(target: &Target<'_>) -> Outcome {
         problems.push(problem(&url, "100 simultaneous API requests from one client were all let through"));
     }
     if !other.is_empty() {
-        problems.push(problem(&url, format!("{} requests that were not limited answered neither 200 nor 429: {other:?}", other.len())));
+        problems.push(problem(
+            &url,
+            format!("{} requests that were not limited answered neither 200 nor 429: {other:?}", other.len()),
+        ));
     }
     if limited == statuses.len() {
         return Err(EdgeError::Observation("every request was limited: the budget was spent before the check".into()));

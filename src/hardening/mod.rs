@@ -246,7 +246,12 @@ pub async fn inspect_all(ids: &[String], project: &Project) -> Result<Vec<Contai
     for facts in all {
         let service = facts.service().ok_or_else(|| InspectError::NotCompose(facts.short_name().to_owned()))?;
         let allowance = Allowance::of(project, service);
-        let internal = facts.network_settings.networks.keys().map(|n| (n.clone(), internal.get(n).copied().unwrap_or(false))).collect();
+        let internal = facts
+            .network_settings
+            .networks
+            .keys()
+            .map(|n| (n.clone(), internal.get(n).copied().unwrap_or(false)))
+            .collect();
         containers.push(Container { facts, allowance, internal, must_be_internal: must_be_internal.clone() });
     }
     Ok(containers)
@@ -258,7 +263,11 @@ async fn network_internal(names: &[String]) -> Result<BTreeMap<String, bool>, In
         return Ok(BTreeMap::new());
     }
     let output = docker(&["network", "inspect", "--format", "{{.Name}} {{.Internal}}"], names).await?;
-    Ok(output.lines().filter_map(|l| l.split_once(' ')).map(|(name, internal)| (name.to_owned(), internal == "true")).collect())
+    Ok(output
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, internal)| (name.to_owned(), internal == "true"))
+        .collect())
 }
 
 async fn docker(args: &[&str], names: &[String]) -> Result<String, InspectError> {

@@ -83,7 +83,8 @@ impl ComposeApp {
     /// gunicorn.conf.py) and the database path the app defaults to (its stockapp/config.py).
     /// Why not, when the project has no such service or files.
     pub fn of(project: &crate::policy::Project) -> Result<Self, String> {
-        let (_, app) = project.services().find(|(name, _)| *name == "app").ok_or("the compose project has no app service")?;
+        let (_, app) =
+            project.services().find(|(name, _)| *name == "app").ok_or("the compose project has no app service")?;
         let context = PathBuf::from(app["build"]["context"].as_str().ok_or("services.app builds from no context")?);
         Self::of_service(app, &context)
     }
@@ -95,7 +96,10 @@ impl ComposeApp {
             Some(bind) => bind.to_owned(),
             None => default_of(&context.join("gunicorn.conf.py"), "bind = os.environ.get(\"GUNICORN_BIND\", \"")?,
         };
-        let port = bind.rsplit_once(':').and_then(|(_, port)| port.parse().ok()).ok_or(format!("gunicorn bind {bind:?} has no port"))?;
+        let port = bind
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .ok_or(format!("gunicorn bind {bind:?} has no port"))?;
         let config = context.join("stockapp/config.py");
         let default_database = default_of(&config, "self.DATABASE = os.environ.get(\"STOCKAPP_DATABASE\", \"")?;
         Ok(Self { image, port, default_database })
@@ -130,9 +134,8 @@ impl Manifests {
     /// is missing or unparsable becomes a load problem for a rule to report; a missing or
     /// malformed kustomization is an error.
     pub fn load(dir: &Path, overlay: Option<&Path>, compose: ComposeApp) -> Result<Self, LoadError> {
-        let source = |name: &str| {
-            overlay.map(|o| o.join(name)).filter(|p| p.exists()).unwrap_or_else(|| dir.join(name))
-        };
+        let source =
+            |name: &str| overlay.map(|o| o.join(name)).filter(|p| p.exists()).unwrap_or_else(|| dir.join(name));
         let kustomization_path = source(KUSTOMIZATION);
         let kustomization = yaml::load(&kustomization_path)?;
         let listed = kustomization["resources"].as_array().ok_or_else(|| LoadError::Invalid {
@@ -143,7 +146,9 @@ impl Manifests {
         let mut manifests = Self { dir: dir.to_path_buf(), resources: Vec::new(), load_problems: Vec::new(), compose };
         for entry in listed {
             let Some(name) = entry.as_str() else {
-                manifests.load_problems.push((kustomization_path.clone(), format!("resource {entry} is not a file name")));
+                manifests
+                    .load_problems
+                    .push((kustomization_path.clone(), format!("resource {entry} is not a file name")));
                 continue;
             };
             let path = source(name);

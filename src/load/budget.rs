@@ -40,13 +40,16 @@ pub fn check(profile: &Profile) -> Vec<(Vec<String>, String)> {
     let ramp = profile.ramp_seconds as f64;
     if peak > API_PER_SECOND {
         let fix = "lower users or raise think_time_ms.min";
-        let message = format!("users could send up to {peak:.1} API requests/s, above nginx's {API_PER_SECOND} per address: {fix}");
+        let message = format!(
+            "users could send up to {peak:.1} API requests/s, above nginx's {API_PER_SECOND} per address: {fix}"
+        );
         problems.push((vec!["users".to_owned()], message));
     }
     let start_budget = API_BURST as f64 + API_PER_SECOND * ramp;
     if at_start as f64 > start_budget {
         let sent = format!("starting users send {at_start} API requests");
-        let message = format!("ramp_seconds is {ramp}; {sent}, more than nginx lets through in that time ({start_budget:.0})");
+        let message =
+            format!("ramp_seconds is {ramp}; {sent}, more than nginx lets through in that time ({start_budget:.0})");
         problems.push((vec!["ramp_seconds".to_owned()], message));
     }
     let login_budget = LOGIN_BURST as f64 + LOGINS_PER_MINUTE * ramp / 60.0;

@@ -33,9 +33,9 @@ pub enum LoadTestError {
     /// The stack could not be booted or inspected.
     #[error(transparent)]
     Stack(#[from] crate::stack::StackError),
-    /// The production site could not be booted.
+    /// The production site could not be booted (boxed: its stack errors carry the logs).
     #[error(transparent)]
-    Boot(#[from] crate::prod::BootError),
+    Boot(Box<crate::prod::BootError>),
     /// Goose refused the configuration or failed while running.
     #[error("goose: {0}")]
     Goose(#[from] goose::GooseError),
@@ -56,6 +56,12 @@ pub enum LoadTestError {
         /// What is wrong with it.
         message: String,
     },
+}
+
+impl From<crate::prod::BootError> for LoadTestError {
+    fn from(error: crate::prod::BootError) -> Self {
+        Self::Boot(Box::new(error))
+    }
 }
 
 impl LoadTestError {

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::budget;
 use super::scenarios::Kind;
-use crate::policy::{LoadError, Position};
 use crate::policy::outline::Outline;
 use crate::policy::schema::Schema;
 use crate::policy::yaml;
+use crate::policy::{LoadError, Position};
 
 /// One load test run: who, how many, how long, and the limits that fail it.
 #[derive(Debug, Clone, Deserialize)]
@@ -119,7 +119,8 @@ impl Profile {
             let key = |field: &str| vec!["scenarios".to_owned(), index.to_string(), field.to_owned()];
             if Kind::named(&mix.name).is_none() {
                 let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-                let message = format!("scenarios.{index}.name is {:?}; it must be one of {}", mix.name, known.join(", "));
+                let message =
+                    format!("scenarios.{index}.name is {:?}; it must be one of {}", mix.name, known.join(", "));
                 problems.push((key("name"), message));
             } else if self.scenarios[..index].iter().any(|m| m.name == mix.name) {
                 problems.push((key("name"), format!("scenarios.{index}.name repeats {:?}", mix.name)));

@@ -52,7 +52,8 @@ impl Target {
     /// Checks `base_url` (loopback only, https) and keeps `ca_pem`, the only CA HTTPS will
     /// trust (without it, the system's roots).
     pub async fn new(base_url: &str, ca_pem: Option<Vec<u8>>) -> Result<Self, TargetError> {
-        let url = Url::parse(base_url).map_err(|error| TargetError::Url { url: base_url.to_owned(), reason: error.to_string() })?;
+        let url = Url::parse(base_url)
+            .map_err(|error| TargetError::Url { url: base_url.to_owned(), reason: error.to_string() })?;
         let host = match url.host_str() {
             Some(host) if url.scheme() == "https" => host.trim_start_matches('[').trim_end_matches(']').to_owned(),
             _ => return Err(TargetError::Scheme(base_url.to_owned())),
@@ -71,7 +72,8 @@ impl Target {
     pub fn of(site: &Site) -> Result<Self, TargetError> {
         let base = site.url("/");
         check_ips(site.server_name(), &[site.https_addr().ip()])?;
-        let base_url = Url::parse(&base).map_err(|error| TargetError::Url { url: base.clone(), reason: error.to_string() })?;
+        let base_url =
+            Url::parse(&base).map_err(|error| TargetError::Url { url: base.clone(), reason: error.to_string() })?;
         Ok(Self { base_url, site: site.clone() })
     }
 
@@ -83,7 +85,10 @@ impl Target {
     /// A client builder for one user: the site's one client setup (its own cookie jar, no
     /// redirects followed, pinned address, the CA) with the load's request timeout.
     pub fn client_builder(&self) -> reqwest::ClientBuilder {
-        self.site.client_builder().timeout(REQUEST_TIMEOUT).user_agent(concat!("stackproof-loadtest/", env!("CARGO_PKG_VERSION")))
+        self.site
+            .client_builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("stackproof-loadtest/", env!("CARGO_PKG_VERSION")))
     }
 }
 
@@ -94,7 +99,10 @@ fn loopback_addresses(name: &str) -> Result<Vec<SocketAddr>, TargetError> {
     }
     let resolved: Vec<IpAddr> = (name, 0)
         .to_socket_addrs()
-        .map_err(|error| TargetError::NotLoopback { host: name.to_owned(), reason: format!("it does not resolve: {error}") })?
+        .map_err(|error| TargetError::NotLoopback {
+            host: name.to_owned(),
+            reason: format!("it does not resolve: {error}"),
+        })?
         .map(|address| address.ip())
         .collect();
     check_ips(name, &resolved)?;
@@ -104,7 +112,9 @@ fn loopback_addresses(name: &str) -> Result<Vec<SocketAddr>, TargetError> {
 fn check_ips(host: &str, ips: &[IpAddr]) -> Result<(), TargetError> {
     let outside: Vec<String> = ips.iter().filter(|ip| !ip.is_loopback()).map(IpAddr::to_string).collect();
     match (ips.is_empty(), outside.is_empty()) {
-        (true, _) => Err(TargetError::NotLoopback { host: host.to_owned(), reason: "it resolves to nothing".to_owned() }),
+        (true, _) => {
+            Err(TargetError::NotLoopback { host: host.to_owned(), reason: "it resolves to nothing".to_owned() })
+        }
         (false, true) => Ok(()),
         (false, false) => {
             Err(TargetError::NotLoopback { host: host.to_owned(), reason: format!("it is {}", outside.join(", ")) })
@@ -122,7 +132,9 @@ mod tests {
 
     #[tokio::test]
     async fn loopback_addresses_and_the_stacks_own_name_are_targets() {
-        for url in ["https://127.0.0.1:8443/", "https://127.1.2.3/", "https://[::1]:443/", "https://stackproof.test:49153"] {
+        for url in
+            ["https://127.0.0.1:8443/", "https://127.1.2.3/", "https://[::1]:443/", "https://stackproof.test:49153"]
+        {
             assert!(Target::new(url, None).await.is_ok(), "{url}");
         }
         let target = Target::new("https://stackproof.test:49153", None).await.unwrap();

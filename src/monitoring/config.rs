@@ -34,7 +34,8 @@ pub struct Tools {
 impl Tools {
     /// Starts both toolboxes over `tree`.
     pub async fn start(tree: &Path) -> Result<Self, ToolboxError> {
-        let (prometheus, alertmanager) = tokio::try_join!(Toolbox::start(PROMETHEUS_TOOLS, tree), Toolbox::start(ALERTMANAGER_TOOLS, tree))?;
+        let (prometheus, alertmanager) =
+            tokio::try_join!(Toolbox::start(PROMETHEUS_TOOLS, tree), Toolbox::start(ALERTMANAGER_TOOLS, tree))?;
         Ok(Self { tree: tree.to_path_buf(), prometheus, alertmanager })
     }
 
@@ -53,7 +54,11 @@ impl Tools {
 }
 
 /// How a configuration check looks.
-pub type Look = for<'a> fn(&'a Tools) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Finding>, ToolboxError>> + Send + 'a>>;
+pub type Look = for<'a> fn(
+    &'a Tools,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<Finding>, ToolboxError>> + Send + 'a>,
+>;
 
 /// A configuration check.
 pub type ConfigCheck = Check<Look>;
@@ -73,40 +78,100 @@ macro_rules! config_check {
     };
 }
 
-config_check!(PROMETHEUS_CONFIG, "SP500", "prometheus-config-passes-promtool",
+config_check!(
+    PROMETHEUS_CONFIG,
+    "SP500",
+    "prometheus-config-passes-promtool",
     "promtool check config (every lint fatal) accepts prometheus.yml and the rule files it names",
-    "correct what promtool names in deploy/prometheus/prometheus.yml", prometheus_config);
-config_check!(RULES, "SP501", "rule-files-pass-promtool",
+    "correct what promtool names in deploy/prometheus/prometheus.yml",
+    prometheus_config
+);
+config_check!(
+    RULES,
+    "SP501",
+    "rule-files-pass-promtool",
     "promtool check rules (every lint fatal) accepts every rule file",
-    "correct what promtool names in deploy/prometheus/rules/", rules);
-config_check!(UNIT_TESTS, "SP502", "alert-unit-tests-pass",
+    "correct what promtool names in deploy/prometheus/rules/",
+    rules
+);
+config_check!(
+    UNIT_TESTS,
+    "SP502",
+    "alert-unit-tests-pass",
     "promtool test rules passes every alert test: each alert fires when it should and stays quiet when it should",
-    "correct the rule (or the test, if the behaviour change is intended) in deploy/prometheus", unit_tests);
-config_check!(METADATA, "SP503", "alerts-have-metadata-runbooks-and-tests",
+    "correct the rule (or the test, if the behaviour change is intended) in deploy/prometheus",
+    unit_tests
+);
+config_check!(
+    METADATA,
+    "SP503",
+    "alerts-have-metadata-runbooks-and-tests",
     "every alert has a severity, a summary, a description showing its value, a runbook anchor that exists, and tests firing and quiet",
-    "add what lint-rules.py names; a runbook_url anchor needs its section in docs/runbooks.md", metadata);
-config_check!(DASHBOARDS, "SP504", "dashboards-parse-and-use-defined-rules",
+    "add what lint-rules.py names; a runbook_url anchor needs its section in docs/runbooks.md",
+    metadata
+);
+config_check!(
+    DASHBOARDS,
+    "SP504",
+    "dashboards-parse-and-use-defined-rules",
     "every dashboard has a unique uid and panels with unique ids, the provisioned datasource, and PromQL that parses, using only defined recording rules",
-    "correct what check-dashboards.sh names in deploy/grafana/dashboards/", dashboards);
-config_check!(ALERTMANAGER_CONFIG, "SP505", "alertmanager-config-passes-amtool",
+    "correct what check-dashboards.sh names in deploy/grafana/dashboards/",
+    dashboards
+);
+config_check!(
+    ALERTMANAGER_CONFIG,
+    "SP505",
+    "alertmanager-config-passes-amtool",
     "amtool check-config accepts the checked-in alertmanager.yml",
-    "correct what amtool names, in the template, then re-render", alertmanager_config);
-config_check!(ROUTES, "SP506", "alerts-route-to-the-expected-receivers",
+    "correct what amtool names, in the template, then re-render",
+    alertmanager_config
+);
+config_check!(
+    ROUTES,
+    "SP506",
+    "alerts-route-to-the-expected-receivers",
     "every case of deploy/alertmanager/tests/routes.txt reaches the receiver it names",
-    "correct the route in alertmanager.yml.tmpl (or routes.txt, if intended)", routes);
-config_check!(RENDERED, "SP507", "alertmanager-config-is-its-rendered-template",
+    "correct the route in alertmanager.yml.tmpl (or routes.txt, if intended)",
+    routes
+);
+config_check!(
+    RENDERED,
+    "SP507",
+    "alertmanager-config-is-its-rendered-template",
     "the checked-in alertmanager.yml is the template rendered with example.env",
-    "re-render: env $(cat deploy/alertmanager/example.env) deploy/alertmanager/render.sh deploy/alertmanager/alertmanager.yml.tmpl", rendered);
-config_check!(WITHOUT_EMAIL, "SP508", "alertmanager-renders-valid-without-email",
+    "re-render: env $(cat deploy/alertmanager/example.env) deploy/alertmanager/render.sh deploy/alertmanager/alertmanager.yml.tmpl",
+    rendered
+);
+config_check!(
+    WITHOUT_EMAIL,
+    "SP508",
+    "alertmanager-renders-valid-without-email",
     "rendered with only a webhook, the config is valid and routes every case the same",
-    "keep the email receiver optional in alertmanager.yml.tmpl", without_email);
-config_check!(RENDERER_REFUSES, "SP509", "alertmanager-renderer-refuses-incomplete-settings",
+    "keep the email receiver optional in alertmanager.yml.tmpl",
+    without_email
+);
+config_check!(
+    RENDERER_REFUSES,
+    "SP509",
+    "alertmanager-renderer-refuses-incomplete-settings",
     "the renderer refuses a missing webhook and half an email setup, naming the variable, where a complete setting renders",
-    "keep render.sh's checks of ALERT_WEBHOOK_URL and of the three email variables together", renderer_refuses);
+    "keep render.sh's checks of ALERT_WEBHOOK_URL and of the three email variables together",
+    renderer_refuses
+);
 
 /// Every configuration check, in id order.
-pub static ALL: [&ConfigCheck; 10] =
-    [&PROMETHEUS_CONFIG, &RULES, &UNIT_TESTS, &METADATA, &DASHBOARDS, &ALERTMANAGER_CONFIG, &ROUTES, &RENDERED, &WITHOUT_EMAIL, &RENDERER_REFUSES];
+pub static ALL: [&ConfigCheck; 10] = [
+    &PROMETHEUS_CONFIG,
+    &RULES,
+    &UNIT_TESTS,
+    &METADATA,
+    &DASHBOARDS,
+    &ALERTMANAGER_CONFIG,
+    &ROUTES,
+    &RENDERED,
+    &WITHOUT_EMAIL,
+    &RENDERER_REFUSES,
+];
 
 /// Runs every configuration check with `tools`.
 pub async fn check(tools: &Tools) -> Result<Run, ToolboxError> {
@@ -132,7 +197,9 @@ fn with<'a>(args: &[&'a str], more: &'a [String]) -> Vec<&'a str> {
 
 /// A finding when `files` is empty: a check of nothing proves nothing.
 fn none_found(check: &'static ConfigCheck, dir: &str, files: &[String]) -> Option<Vec<Finding>> {
-    files.is_empty().then(|| vec![check.finding(Location::file(dir, None), format!("holds no files to check in {dir}"))])
+    files
+        .is_empty()
+        .then(|| vec![check.finding(Location::file(dir, None), format!("holds no files to check in {dir}"))])
 }
 
 async fn prometheus_config(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
@@ -146,7 +213,8 @@ async fn rules(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
     if let Some(none) = none_found(&RULES, &format!("{PROM}/rules"), &files) {
         return Ok(none);
     }
-    let ran = tools.prometheus.run(&[], &with(&["promtool", "check", "rules", "--lint=all", "--lint-fatal"], &files)).await?;
+    let ran =
+        tools.prometheus.run(&[], &with(&["promtool", "check", "rules", "--lint=all", "--lint-fatal"], &files)).await?;
     Ok(failed(&RULES, &format!("{PROM}/rules"), &ran))
 }
 
@@ -160,7 +228,8 @@ async fn unit_tests(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
 }
 
 async fn metadata(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
-    let (rules, tests) = (tools.files(&format!("{PROM}/rules"), ".yml"), tools.files(&format!("{PROM}/tests"), "_test.yml"));
+    let (rules, tests) =
+        (tools.files(&format!("{PROM}/rules"), ".yml"), tools.files(&format!("{PROM}/tests"), "_test.yml"));
     if let Some(none) = none_found(&METADATA, &format!("{PROM}/rules"), &rules) {
         return Ok(none);
     }
@@ -187,14 +256,21 @@ async fn alertmanager_config(tools: &Tools) -> Result<Vec<Finding>, ToolboxError
 }
 
 async fn routes(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
-    let ran = tools.alertmanager.run(&[], &["sh", "deploy/alertmanager/tests/routes.sh", "deploy/alertmanager/alertmanager.yml"]).await?;
+    let ran = tools
+        .alertmanager
+        .run(&[], &["sh", "deploy/alertmanager/tests/routes.sh", "deploy/alertmanager/alertmanager.yml"])
+        .await?;
     Ok(failed(&ROUTES, &format!("{AM}/tests/routes.txt"), &ran))
 }
 
 /// The variables of `example.env` (`KEY=value` lines).
 fn example_env(tools: &Tools) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(tools.tree.join(AM).join("example.env")).unwrap_or_default();
-    text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 async fn rendered(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
@@ -207,7 +283,9 @@ async fn rendered(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
     }
     let checked_in = std::fs::read_to_string(tools.tree.join(&file)).unwrap_or_default();
     if ran.stdout != checked_in {
-        return Ok(vec![RENDERED.finding(Location::file(&file, None), "differs from the template rendered with example.env")]);
+        return Ok(vec![
+            RENDERED.finding(Location::file(&file, None), "differs from the template rendered with example.env"),
+        ]);
     }
     Ok(Vec::new())
 }
@@ -223,7 +301,12 @@ async fn without_email(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
 
 async fn renderer_refuses(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
     let render = ["sh", "deploy/alertmanager/render.sh", TEMPLATE];
-    let complete = [("ALERT_WEBHOOK_URL", "http://x/"), ("ALERT_EMAIL_TO", "a@b.c"), ("ALERT_EMAIL_FROM", "c@b.c"), ("ALERT_SMTP_SMARTHOST", "mail:25")];
+    let complete = [
+        ("ALERT_WEBHOOK_URL", "http://x/"),
+        ("ALERT_EMAIL_TO", "a@b.c"),
+        ("ALERT_EMAIL_FROM", "c@b.c"),
+        ("ALERT_SMTP_SMARTHOST", "mail:25"),
+    ];
     let mut findings = Vec::new();
     let control = tools.alertmanager.run(&complete, &render).await?;
     if !control.success {
@@ -231,13 +314,18 @@ async fn renderer_refuses(tools: &Tools) -> Result<Vec<Finding>, ToolboxError> {
     }
     let cases: [(&[(&str, &str)], &str); 2] = [
         (&[], "ALERT_WEBHOOK_URL: must be set"),
-        (&[("ALERT_WEBHOOK_URL", "http://x/"), ("ALERT_EMAIL_TO", "a@b.c")], "set all of ALERT_EMAIL_TO, ALERT_SMTP_SMARTHOST, ALERT_EMAIL_FROM, or none"),
+        (
+            &[("ALERT_WEBHOOK_URL", "http://x/"), ("ALERT_EMAIL_TO", "a@b.c")],
+            "set all of ALERT_EMAIL_TO, ALERT_SMTP_SMARTHOST, ALERT_EMAIL_FROM, or none",
+        ),
     ];
     for (env, reason) in cases {
         let ran = tools.alertmanager.run(env, &render).await?;
         if ran.success || !ran.said().contains(reason) {
             let what = if ran.success { "accepted".to_owned() } else { format!("refused without saying {reason:?}") };
-            findings.push(RENDERER_REFUSES.finding(Location::file(TEMPLATE, None), format!("render.sh with {env:?} {what}")));
+            findings.push(
+                RENDERER_REFUSES.finding(Location::file(TEMPLATE, None), format!("render.sh with {env:?} {what}")),
+            );
         }
     }
     Ok(findings)

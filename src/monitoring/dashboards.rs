@@ -26,8 +26,11 @@ pub fn queries(dir: &Path) -> Result<Vec<PanelQuery>, LoadError> {
         let path = entry.map_err(|source| LoadError::read(dir, source))?.path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).map_err(|source| LoadError::read(&path, source))?;
-            let dashboard: Value = serde_json::from_str(&text)
-                .map_err(|e| LoadError::Invalid { path: path.clone(), at: None, message: format!("not JSON: {e}") })?;
+            let dashboard: Value = serde_json::from_str(&text).map_err(|e| LoadError::Invalid {
+                path: path.clone(),
+                at: None,
+                message: format!("not JSON: {e}"),
+            })?;
             found.extend(of(&dashboard));
         }
     }
@@ -59,7 +62,8 @@ fn runnable(expr: &str, variables: &[&str]) -> String {
     let mut expr = expr.replace("$__rate_interval", "1m").replace("$__interval", "1m").replace("$__range", "1h");
     for name in variables {
         for spelled in [format!("${{{name}}}"), format!("${name}")] {
-            expr = expr.replace(&format!("=\"{spelled}\""), "=~\".*\"").replace(&format!("!=\"{spelled}\""), "=~\".*\"");
+            expr =
+                expr.replace(&format!("=\"{spelled}\""), "=~\".*\"").replace(&format!("!=\"{spelled}\""), "=~\".*\"");
             expr = expr.replace(&spelled, ".*");
         }
     }

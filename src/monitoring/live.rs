@@ -81,7 +81,9 @@ fn shortened_prometheus_config() -> Result<tempfile::TempDir, ObserveError> {
     let mut config = std::fs::read_to_string(repo::path("deploy/prometheus/prometheus.yml")).map_err(io)?;
     for (from, to) in SHORTENED {
         if !config.contains(from) {
-            return Err(ObserveError::Observation(format!("deploy/prometheus/prometheus.yml has no `{from}` any more: update SHORTENED")));
+            return Err(ObserveError::Observation(format!(
+                "deploy/prometheus/prometheus.yml has no `{from}` any more: update SHORTENED"
+            )));
         }
         config = config.replace(from, to);
     }
@@ -120,7 +122,8 @@ impl Monitoring<'_> {
         let mut args = vec!["python3", "-c", GET_ALL];
         args.extend(urls.iter().map(String::as_str));
         let output = self.stack.exec(INSIDE, &args, Duration::from_secs(60)).await?;
-        serde_json::from_str(&output.stdout).map_err(|e| ObserveError::Observation(format!("the receiver printed no JSON list: {e}")))
+        serde_json::from_str(&output.stdout)
+            .map_err(|e| ObserveError::Observation(format!("the receiver printed no JSON list: {e}")))
     }
 
     /// The `data` of a Prometheus API answer; an error answer is an error.
@@ -139,7 +142,10 @@ impl Monitoring<'_> {
     pub async fn query_all(&self, promqls: &[&str]) -> Result<Vec<Result<Vec<Value>, ObserveError>>, ObserveError> {
         let urls: Vec<String> = promqls
             .iter()
-            .map(|q| reqwest::Url::parse_with_params("http://prometheus:9090/api/v1/query", &[("query", q)]).map(String::from))
+            .map(|q| {
+                reqwest::Url::parse_with_params("http://prometheus:9090/api/v1/query", &[("query", q)])
+                    .map(String::from)
+            })
             .collect::<Result<_, _>>()
             .map_err(|e| ObserveError::Observation(e.to_string()))?;
         let answers = self.get_all(&urls).await?;
@@ -160,14 +166,24 @@ impl Monitoring<'_> {
 
     /// Waits for the first notification received after `since` that reports `alertname` as
     /// `status`.
-    pub async fn first_notification(&self, alertname: &str, status: &str, since: f64, within: Duration) -> Result<Notification, ObserveError> {
+    pub async fn first_notification(
+        &self,
+        alertname: &str,
+        status: &str,
+        since: f64,
+        within: Duration,
+    ) -> Result<Notification, ObserveError> {
         let what = format!("a {status} {alertname} notification at the webhook");
         Ok(wait::until(&what, within, Duration::from_secs(1), || async {
             match self.notifications().await {
                 Ok(all) => {
                     let seen = all.len();
-                    let matches = |n: &Notification| n.received >= since && n.status == status && n.alerts.iter().any(|a| a == alertname);
-                    all.into_iter().find(matches).map_or_else(|| Probe::Pending(format!("{seen} notifications, none matching")), Probe::Ready)
+                    let matches = |n: &Notification| {
+                        n.received >= since && n.status == status && n.alerts.iter().any(|a| a == alertname)
+                    };
+                    all.into_iter()
+                        .find(matches)
+                        .map_or_else(|| Probe::Pending(format!("{seen} notifications, none matching")), Probe::Ready)
                 }
                 Err(error) => Probe::Pending(error.to_string()),
             }
@@ -180,11 +196,25 @@ impl Monitoring<'_> {
     pub async fn browse(&self) -> Result<usize, ObserveError> {
         let client = self.site.client();
         let symbols = self.site.get_json(&client, "/api/symbols").await?;
-        let symbol = symbols["symbols"][0].as_str().ok_or_else(|| ObserveError::Observation("no symbol listed".into()))?.to_owned();
-        let paths = ["/".to_owned(), "/lessons".to_owned(), "/api/lessons".to_owned(), "/no-such-page".to_owned(), format!("/api/analysis/{symbol}")];
+        let symbol = symbols["symbols"][0]
+            .as_str()
+            .ok_or_else(|| ObserveError::Observation("no symbol listed".into()))?
+            .to_owned();
+        let paths = [
+            "/".to_owned(),
+            "/lessons".to_owned(),
+            "/api/lessons".to_owned(),
+            "/no-such-page".to_owned(),
+            format!("/api/analysis/{symbol}"),
+        ];
         for path in &paths {
             let url = self.site.url(path);
-            let status = client.get(&url).send().await.map_err(|source| ObserveError::Http { url: url.clone(), source })?.status();
+            let status = client
+                .get(&url)
+                .send()
+                .await
+                .map_err(|source| ObserveError::Http { url: url.clone(), source })?
+                .status();
             if !status.is_success() && path != "/no-such-page" {
                 return Err(ObserveError::Observation(format!("GET {path} answered {status}")));
             }
@@ -203,7 +233,8 @@ pub fn now() -> f64 {
 
 /// The `data` of a Prometheus API answer; an error answer is an error.
 fn data(body: &str) -> Result<Value, ObserveError> {
-    let answer: Value = serde_json::from_str(body).map_err(|_| ObserveError::Observation(format!("Prometheus answered {body}")))?;
+    let answer: Value =
+        serde_json::from_str(body).map_err(|_| ObserveError::Observation(format!("Prometheus answered {body}")))?;
     if answer["status"] != "success" {
         return Err(ObserveError::Observation(format!("{}: {}", answer["errorType"], answer["error"])));
     }
@@ -211,11 +242,14 @@ fn data(body: &str) -> Result<Value, ObserveError> {
 }
 
 fn parse_notification(line: &str) -> Result<Notification, ObserveError> {
-    let logged: Value = serde_json::from_str(line).map_err(|_| ObserveError::Observation(format!("the receiver logged {line}")))?;
+    let logged: Value =
+        serde_json::from_str(line).map_err(|_| ObserveError::Observation(format!("the receiver logged {line}")))?;
     let body = &logged["body"];
     let alerts = body["alerts"].as_array().into_iter().flatten();
     Ok(Notification {
-        received: logged["received"].as_f64().ok_or_else(|| ObserveError::Observation(format!("no receive time in {line}")))?,
+        received: logged["received"]
+            .as_f64()
+            .ok_or_else(|| ObserveError::Observation(format!("no receive time in {line}")))?,
         path: logged["path"].as_str().unwrap_or_default().to_owned(),
         status: body["status"].as_str().unwrap_or_default().to_owned(),
         alerts: alerts.filter_map(|a| a["labels"]["alertname"].as_str().map(str::to_owned)).collect(),
@@ -223,7 +257,8 @@ fn parse_notification(line: &str) -> Result<Notification, ObserveError> {
 }
 
 /// How a live monitoring check looks.
-pub type Look = for<'a> fn(&'a Monitoring<'a>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>>;
+pub type Look =
+    for<'a> fn(&'a Monitoring<'a>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>>;
 
 /// A live check's look, and whether it disrupts the stack (runs last).
 pub struct Live {
@@ -240,11 +275,20 @@ macro_rules! live_check {
     ($name:ident, $id:literal, $kebab:literal, $disrupts:literal, $summary:literal, $fix:literal, $look:ident) => {
         #[doc = $summary]
         pub static $name: LiveCheck = LiveCheck {
-            meta: Meta { id: $id, name: $kebab, kind: Kind::Monitoring, severity: Severity::Error, summary: $summary, fix: $fix },
+            meta: Meta {
+                id: $id,
+                name: $kebab,
+                kind: Kind::Monitoring,
+                severity: Severity::Error,
+                summary: $summary,
+                fix: $fix,
+            },
             run: Live {
                 disrupts: $disrupts,
                 look: {
-                    fn boxed<'a>(m: &'a Monitoring<'a>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>> {
+                    fn boxed<'a>(
+                        m: &'a Monitoring<'a>,
+                    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>> {
                         Box::pin($look(m))
                     }
                     boxed as Look
@@ -254,27 +298,64 @@ macro_rules! live_check {
     };
 }
 
-live_check!(TARGETS_UP, "SP520", "every-scrape-target-is-up", false,
+live_check!(
+    TARGETS_UP,
+    "SP520",
+    "every-scrape-target-is-up",
+    false,
     "every scrape job has targets and all are up; the app job has exactly the running replicas, each found by DNS",
-    "correct the target the job names (service name, port), or the service that does not answer", targets_up);
-live_check!(SITE_PROBE, "SP521", "the-site-probe-verifies-the-certificate", false,
+    "correct the target the job names (service name, port), or the service that does not answer",
+    targets_up
+);
+live_check!(
+    SITE_PROBE,
+    "SP521",
+    "the-site-probe-verifies-the-certificate",
+    false,
     "the blackbox probe of the site succeeds with the test CA's certificate and its expiry, and fails for another name",
-    "keep the probe's hostname parameter the public name, and its CA the one that signs the site", site_probe);
-live_check!(BACKUP_METRICS, "SP522", "backup-results-reach-prometheus", false,
+    "keep the probe's hostname parameter the public name, and its CA the one that signs the site",
+    site_probe
+);
+live_check!(
+    BACKUP_METRICS,
+    "SP522",
+    "backup-results-reach-prometheus",
+    false,
     "the backup sidecar's last-run metrics reach Prometheus through node-exporter's textfile collector without errors",
-    "keep the textfile volume shared between the backup sidecar (rw) and node-exporter (ro)", backup_metrics);
-live_check!(DASHBOARD_DATA, "SP523", "every-dashboard-panel-returns-data", false,
+    "keep the textfile volume shared between the backup sidecar (rw) and node-exporter (ro)",
+    backup_metrics
+);
+live_check!(
+    DASHBOARD_DATA,
+    "SP523",
+    "every-dashboard-panel-returns-data",
+    false,
     "after traffic, every query of every dashboard panel (variables as regex matches) returns data",
-    "correct the metric or label the panel names (compare with a live scrape of the target)", dashboard_data);
-live_check!(REPLICA_ALERT, "SP524", "a-stopped-replica-alerts-and-resolves", true,
+    "correct the metric or label the panel names (compare with a live scrape of the target)",
+    dashboard_data
+);
+live_check!(
+    REPLICA_ALERT,
+    "SP524",
+    "a-stopped-replica-alerts-and-resolves",
+    true,
     "a stopped app replica raises AppReplicaDown at the default webhook, and starting it again resolves it",
-    "check the app job's DNS discovery, the AppReplicaDown rule and Alertmanager's default route", replica_alert);
-live_check!(HEARTBEAT, "SP525", "the-watchdog-reaches-the-dead-man-receiver", false,
+    "check the app job's DNS discovery, the AppReplicaDown rule and Alertmanager's default route",
+    replica_alert
+);
+live_check!(
+    HEARTBEAT,
+    "SP525",
+    "the-watchdog-reaches-the-dead-man-receiver",
+    false,
     "the always-firing Watchdog alert reaches the dead-man receiver, so its silence can page",
-    "keep Watchdog routed to the deadman receiver with a short repeat interval", heartbeat);
+    "keep Watchdog routed to the deadman receiver with a short repeat interval",
+    heartbeat
+);
 
 /// Every live monitoring check, in id order.
-pub static ALL: [&LiveCheck; 6] = [&TARGETS_UP, &SITE_PROBE, &BACKUP_METRICS, &DASHBOARD_DATA, &REPLICA_ALERT, &HEARTBEAT];
+pub static ALL: [&LiveCheck; 6] =
+    [&TARGETS_UP, &SITE_PROBE, &BACKUP_METRICS, &DASHBOARD_DATA, &REPLICA_ALERT, &HEARTBEAT];
 
 async fn targets_up(m: &Monitoring<'_>) -> Outcome {
     let mut replicas = BTreeSet::new();
@@ -305,7 +386,8 @@ fn judge_targets(data: &Value, replicas: &BTreeSet<String>) -> Probe<BTreeMap<St
     let mut by_job: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut down = Vec::new();
     for target in data["activeTargets"].as_array().into_iter().flatten() {
-        let (job, instance) = (target["labels"]["job"].as_str().unwrap_or("?"), target["labels"]["instance"].as_str().unwrap_or("?"));
+        let (job, instance) =
+            (target["labels"]["job"].as_str().unwrap_or("?"), target["labels"]["instance"].as_str().unwrap_or("?"));
         by_job.entry(job.to_owned()).or_default().push(instance.to_owned());
         if target["health"] != "up" {
             down.push(format!("{job}/{instance} is {} ({})", target["health"], target["lastError"]));
@@ -314,7 +396,9 @@ fn judge_targets(data: &Value, replicas: &BTreeSet<String>) -> Probe<BTreeMap<St
     let missing: Vec<_> = JOBS.iter().filter(|job| !by_job.contains_key(**job)).collect();
     let app: BTreeSet<String> = by_job.get("app").into_iter().flatten().cloned().collect();
     if !missing.is_empty() || !down.is_empty() || &app != replicas {
-        return Probe::Pending(format!("jobs without targets: {missing:?}; down: {down:?}; app targets {app:?}, replicas {replicas:?}"));
+        return Probe::Pending(format!(
+            "jobs without targets: {missing:?}; down: {down:?}; app targets {app:?}, replicas {replicas:?}"
+        ));
     }
     Probe::Ready(by_job)
 }
@@ -328,13 +412,19 @@ async fn site_probe(m: &Monitoring<'_>) -> Outcome {
         problems.push(problem(at, format!("the site probe's probe_success is {success:?}")));
     }
     let days_left = m.values("(probe_ssl_earliest_cert_expiry{job=\"blackbox\"} - time()) / 86400").await?;
-    let from_test_ca = days_left.len() == 1 && days_left[0] > f64::from(TEST_CERT_DAYS) - 2.0 && days_left[0] <= f64::from(TEST_CERT_DAYS);
+    let from_test_ca = days_left.len() == 1
+        && days_left[0] > f64::from(TEST_CERT_DAYS) - 2.0
+        && days_left[0] <= f64::from(TEST_CERT_DAYS);
     if !from_test_ca {
-        problems.push(problem(at, format!("certificate expiry in {days_left:?} days is not the test CA's {TEST_CERT_DAYS}-day certificate")));
+        problems.push(problem(
+            at,
+            format!("certificate expiry in {days_left:?} days is not the test CA's {TEST_CERT_DAYS}-day certificate"),
+        ));
     }
     // Control: the same probe under another name must fail on the certificate, or success above
     // would prove nothing about verification.
-    let probe = |host: &str| format!("{at}?module=https_healthz&target=https://proxy:8443/healthz&hostname={host}&debug=true");
+    let probe =
+        |host: &str| format!("{at}?module=https_healthz&target=https://proxy:8443/healthz&hostname={host}&debug=true");
     let answers = m.get_all(&[probe(name), probe("not-the-site.test")]).await?;
     if !answers[0].contains("probe_success 1") {
         problems.push(problem(at, format!("a direct probe of {name} failed:\n{}", answers[0])));
@@ -369,7 +459,8 @@ async fn dashboard_data(m: &Monitoring<'_>) -> Outcome {
         }
     })
     .await?;
-    let queries = dashboards::queries(&repo::path("deploy/grafana/dashboards")).map_err(|e| ObserveError::Observation(e.to_string()))?;
+    let queries = dashboards::queries(&repo::path("deploy/grafana/dashboards"))
+        .map_err(|e| ObserveError::Observation(e.to_string()))?;
     let at = "http://prometheus:9090/api/v1/query";
     if queries.is_empty() {
         return Ok(vec![problem(at, "the dashboards hold no query: nothing is shown")]);
@@ -384,8 +475,13 @@ async fn dashboard_data(m: &Monitoring<'_>) -> Outcome {
             Ok(samples) if !samples.is_empty() => {}
             Ok(_) => {
                 let names = promql::metric_names(&query.expr);
-                let unknown: Vec<_> = names.iter().filter(|n| !scraped.contains(*n) && !recorded.contains(*n)).collect();
-                let why = if unknown.is_empty() { "although its metrics are scraped: a label or value in it matches nothing".to_owned() } else { format!("and {unknown:?} is in no scrape and no recording rule") };
+                let unknown: Vec<_> =
+                    names.iter().filter(|n| !scraped.contains(*n) && !recorded.contains(*n)).collect();
+                let why = if unknown.is_empty() {
+                    "although its metrics are scraped: a label or value in it matches nothing".to_owned()
+                } else {
+                    format!("and {unknown:?} is in no scrape and no recording rule")
+                };
                 problems.push(problem(at, format!("{}: {} returns no data, {why}", query.panel, query.expr)));
             }
         }
@@ -410,13 +506,20 @@ async fn scraped_names(m: &Monitoring<'_>) -> Result<BTreeSet<String>, ObserveEr
         let line = line.strip_prefix("# HELP ").or_else(|| line.strip_prefix("# TYPE ")).unwrap_or(line);
         line.split(['{', ' ']).next().unwrap_or_default().to_owned()
     };
-    Ok(bodies.iter().flat_map(|body| body.lines().map(name_of)).filter(|n| !n.is_empty() && !n.starts_with('#')).collect())
+    Ok(bodies
+        .iter()
+        .flat_map(|body| body.lines().map(name_of))
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect())
 }
 
 async fn recording_rules(m: &Monitoring<'_>) -> Result<BTreeSet<String>, ObserveError> {
     let rules = m.prometheus("/api/v1/rules", &[("type", "record")]).await?;
     let groups = rules["groups"].as_array().into_iter().flatten();
-    Ok(groups.flat_map(|g| g["rules"].as_array().into_iter().flatten()).filter_map(|r| r["name"].as_str().map(str::to_owned)).collect())
+    Ok(groups
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .filter_map(|r| r["name"].as_str().map(str::to_owned))
+        .collect())
 }
 
 async fn replica_alert(m: &Monitoring<'_>) -> Outcome {
@@ -425,7 +528,13 @@ async fn replica_alert(m: &Monitoring<'_>) -> Outcome {
     if !active.is_empty() {
         return Err(ObserveError::Observation(format!("AppReplicaDown is active before any fault: {active:?}")));
     }
-    let victim = m.stack.replicas("app").await?.into_iter().next().ok_or_else(|| ObserveError::Observation("no app replica".into()))?;
+    let victim = m
+        .stack
+        .replicas("app")
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ObserveError::Observation("no app replica".into()))?;
     let stopped = now();
     m.stack.docker(&["stop", &victim.id], Duration::from_secs(60)).await?;
     let fired = m.first_notification("AppReplicaDown", "firing", stopped, FIRING_WITHIN).await;
@@ -433,10 +542,17 @@ async fn replica_alert(m: &Monitoring<'_>) -> Outcome {
     m.stack.docker(&["start", &victim.id], Duration::from_secs(60)).await?;
     let fired = fired?;
     let resolved = m.first_notification("AppReplicaDown", "resolved", started, RESOLVED_WITHIN).await?;
-    println!("  docker stop {} -> AppReplicaDown firing at the webhook: {:.1} s", victim.name, fired.received - stopped);
+    println!(
+        "  docker stop {} -> AppReplicaDown firing at the webhook: {:.1} s",
+        victim.name,
+        fired.received - stopped
+    );
     println!("  docker start -> AppReplicaDown resolved at the webhook: {:.1} s", resolved.received - started);
     if fired.path != "/default" {
-        return Ok(vec![problem(at, format!("AppReplicaDown (a warning) went to {} instead of the default receiver", fired.path))]);
+        return Ok(vec![problem(
+            at,
+            format!("AppReplicaDown (a warning) went to {} instead of the default receiver", fired.path),
+        )]);
     }
     Ok(Vec::new())
 }
@@ -444,7 +560,10 @@ async fn replica_alert(m: &Monitoring<'_>) -> Outcome {
 async fn heartbeat(m: &Monitoring<'_>) -> Outcome {
     let heartbeat = m.first_notification("Watchdog", "firing", 0.0, HEARTBEAT_WITHIN).await?;
     if heartbeat.path != "/deadman" {
-        return Ok(vec![problem("http://alert-receiver:9000/deadman", format!("Watchdog went to {} instead of the dead-man receiver", heartbeat.path))]);
+        return Ok(vec![problem(
+            "http://alert-receiver:9000/deadman",
+            format!("Watchdog went to {} instead of the dead-man receiver", heartbeat.path),
+        )]);
     }
     Ok(Vec::new())
 }

@@ -8,8 +8,26 @@ use std::collections::BTreeSet;
 const GROUPING: [&str; 6] = ["by", "without", "on", "ignoring", "group_left", "group_right"];
 /// Keywords that stand alone, and aggregations (whose `by (...)` may come before the parenthesis).
 const OPERATORS: [&str; 20] = [
-    "and", "or", "unless", "bool", "offset", "atan2", "inf", "nan", "sum", "min", "max", "avg", "group", "stddev",
-    "stdvar", "count", "count_values", "bottomk", "topk", "quantile",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "atan2",
+    "inf",
+    "nan",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
 ];
 
 /// Every metric (or recording rule) name `expr` selects.

@@ -52,7 +52,10 @@ impl Toolbox {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
-        let mount = |dir: &str| Mount::bind_mount(tree.join(dir).to_string_lossy(), format!("/repo/{dir}")).with_access_mode(AccessMode::ReadOnly);
+        let mount = |dir: &str| {
+            Mount::bind_mount(tree.join(dir).to_string_lossy(), format!("/repo/{dir}"))
+                .with_access_mode(AccessMode::ReadOnly)
+        };
         let request = GenericImage::new(name, tag)
             .with_entrypoint("sleep")
             .with_cmd(["infinity"])
@@ -64,7 +67,8 @@ impl Toolbox {
             .with_security_opt("no-new-privileges:true")
             // `sp<pid>-`: the reaper removes it if this process dies without dropping it.
             .with_container_name(format!("sp{}-toolbox-{n}", std::process::id()));
-        let container = request.start().await.map_err(|source| ToolboxError::Container { image: image.to_owned(), source })?;
+        let container =
+            request.start().await.map_err(|source| ToolboxError::Container { image: image.to_owned(), source })?;
         Ok(Self { image: image.to_owned(), container })
     }
 

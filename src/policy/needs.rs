@@ -23,8 +23,12 @@ pub fn excess(needs: &Needs, actual: &Attachment) -> Vec<String> {
     }
     for (volume, writable) in &actual.volumes {
         match needs.volumes.get(volume) {
-            None => found.push(format!("mounts volume {volume}, which belongs to another service (not among its declared volumes)")),
-            Some(false) if *writable => found.push(format!("mounts volume {volume} writable, but declares it read-only")),
+            None => found.push(format!(
+                "mounts volume {volume}, which belongs to another service (not among its declared volumes)"
+            )),
+            Some(false) if *writable => {
+                found.push(format!("mounts volume {volume} writable, but declares it read-only"))
+            }
             Some(_) => {}
         }
     }
@@ -45,7 +49,10 @@ mod tests {
 
     #[test]
     fn what_is_declared_passes() {
-        let actual = Attachment { networks: ["backend".to_owned()].into(), volumes: vec![("data".into(), true), ("static".into(), false)] };
+        let actual = Attachment {
+            networks: ["backend".to_owned()].into(),
+            volumes: vec![("data".into(), true), ("static".into(), false)],
+        };
         assert!(excess(&needs(), &actual).is_empty());
     }
 

@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 use super::dockerfile::Dockerfile;
 use super::env_file::EnvFile;
 use super::error::{self, LoadError};
-use crate::check::{Location, display_path};
 use super::harness_config::{self, HarnessConfig};
 use super::outline::Outline;
 use super::yaml;
+use crate::check::{Location, display_path};
 use crate::compose_config;
 
 /// The compose extension key that carries stackproof's per-service settings.
@@ -203,7 +203,8 @@ impl Project {
     /// The networks the project declares must stay internal (top-level `x-stackproof:
     /// {internal_networks: [...]}`): no way out of the host.
     pub fn internal_networks(&self) -> BTreeSet<String> {
-        let declared = self.compose.iter().rev().find_map(|source| source.document.get(EXTENSION)?.get("internal_networks"));
+        let declared =
+            self.compose.iter().rev().find_map(|source| source.document.get(EXTENSION)?.get("internal_networks"));
         declared.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
     }
 

@@ -28,7 +28,9 @@ impl Policy {
     /// falls back to that is set. `None`: nothing restricts it.
     pub fn effective(&self, directive: &str) -> Option<&[String]> {
         let chain: &[&str] = match directive {
-            "script-src" | "style-src" | "object-src" | "img-src" | "connect-src" | "font-src" | "child-src" => &["default-src"],
+            "script-src" | "style-src" | "object-src" | "img-src" | "connect-src" | "font-src" | "child-src" => {
+                &["default-src"]
+            }
             "script-src-elem" | "script-src-attr" => &["script-src", "default-src"],
             "style-src-elem" | "style-src-attr" => &["style-src", "default-src"],
             "frame-src" | "worker-src" => &["child-src", "default-src"],
@@ -46,7 +48,13 @@ fn unsafe_source(source: &str) -> Option<String> {
         "'unsafe-inline'" | "'unsafe-eval'" | "'unsafe-hashes'" | "'wasm-unsafe-eval'" | "'unsafe-allow-redirects'" => {
             Some(format!("{source} (runs injected code)"))
         }
-        _ if lower.starts_with("'nonce-") || lower.starts_with("'sha256-") || lower.starts_with("'sha384-") || lower.starts_with("'sha512-") => return None,
+        _ if lower.starts_with("'nonce-")
+            || lower.starts_with("'sha256-")
+            || lower.starts_with("'sha384-")
+            || lower.starts_with("'sha512-") =>
+        {
+            return None;
+        }
         _ => None,
     };
     if keyword.is_some() {
@@ -66,23 +74,49 @@ pub fn problems(header: &str) -> Vec<String> {
     let policy = Policy::parse(header);
     let mut found = Vec::new();
     match policy.directives.get("default-src") {
-        None => found.push("Content-Security-Policy sets no default-src: every unlisted kind of resource may come from anywhere".to_owned()),
+        None => found.push(
+            "Content-Security-Policy sets no default-src: every unlisted kind of resource may come from anywhere"
+                .to_owned(),
+        ),
         Some(sources) if !only(sources, &["'self'", "'none'"]) => {
             found.push(format!("Content-Security-Policy default-src allows {}", sources.join(" ")));
         }
         Some(_) => {}
     }
-    for directive in ["script-src", "script-src-elem", "script-src-attr", "style-src", "style-src-elem", "style-src-attr", "frame-src", "worker-src"] {
+    for directive in [
+        "script-src",
+        "script-src-elem",
+        "script-src-attr",
+        "style-src",
+        "style-src-elem",
+        "style-src-attr",
+        "frame-src",
+        "worker-src",
+    ] {
         match policy.effective(directive) {
             None => found.push(format!("Content-Security-Policy leaves {directive} unrestricted")),
-            Some(sources) => found.extend(sources.iter().filter_map(|s| unsafe_source(s)).map(|why| format!("Content-Security-Policy {directive} allows {why}"))),
+            Some(sources) => found.extend(
+                sources
+                    .iter()
+                    .filter_map(|s| unsafe_source(s))
+                    .map(|why| format!("Content-Security-Policy {directive} allows {why}")),
+            ),
         }
     }
-    let exactly = [("object-src", &["'none'"][..]), ("frame-ancestors", &["'none'"]), ("base-uri", &["'self'", "'none'"]), ("form-action", &["'self'"])];
+    let exactly = [
+        ("object-src", &["'none'"][..]),
+        ("frame-ancestors", &["'none'"]),
+        ("base-uri", &["'self'", "'none'"]),
+        ("form-action", &["'self'"]),
+    ];
     for (directive, allowed) in exactly {
         match policy.effective(directive) {
             Some(sources) if !sources.is_empty() && only(sources, allowed) => {}
-            Some(sources) => found.push(format!("Content-Security-Policy {directive} is {:?}, want only {}", sources.join(" "), allowed.join(" or "))),
+            Some(sources) => found.push(format!(
+                "Content-Security-Policy {directive} is {:?}, want only {}",
+                sources.join(" "),
+                allowed.join(" or ")
+            )),
             None => found.push(format!("Content-Security-Policy lacks {directive} (want {})", allowed.join(" or "))),
         }
     }
@@ -97,7 +131,8 @@ fn only(sources: &[String], allowed: &[&str]) -> bool {
 mod tests {
     use super::*;
 
-    const STRICT: &str = "default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+    const STRICT: &str =
+        "default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
     #[test]
     fn the_sites_policy_passes() {

@@ -18,7 +18,9 @@ pub fn problems(headers: &HeaderMap) -> Vec<String> {
         other => found.push(format!("Strict-Transport-Security missing or max-age < {HSTS_MIN_AGE}: {other:?}")),
     }
     if csp_headers > 1 {
-        found.push(format!("Content-Security-Policy is sent {csp_headers} times: browsers enforce each, and a reader sees only one"));
+        found.push(format!(
+            "Content-Security-Policy is sent {csp_headers} times: browsers enforce each, and a reader sees only one"
+        ));
     }
     match get("content-security-policy") {
         Some(csp) => found.extend(super::csp::problems(&csp)),
@@ -63,7 +65,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("strict-transport-security", "max-age=63072000; includeSubDomains"),
-            ("content-security-policy", "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
+            (
+                "content-security-policy",
+                "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+            ),
             ("x-content-type-options", "nosniff"),
             ("x-frame-options", "DENY"),
             ("cross-origin-opener-policy", "same-origin"),
@@ -83,8 +88,15 @@ mod tests {
 
     #[test]
     fn each_missing_header_is_named() {
-        for name in ["strict-transport-security", "content-security-policy", "x-content-type-options",
-            "x-frame-options", "cross-origin-opener-policy", "referrer-policy", "permissions-policy"] {
+        for name in [
+            "strict-transport-security",
+            "content-security-policy",
+            "x-content-type-options",
+            "x-frame-options",
+            "cross-origin-opener-policy",
+            "referrer-policy",
+            "permissions-policy",
+        ] {
             let mut headers = good();
             headers.remove(name);
             let found = problems(&headers).join("\n").to_ascii_lowercase();

@@ -69,19 +69,73 @@ impl TestCa {
         let live = ca.live_dir();
         std::fs::create_dir_all(&live).map_err(|source| TlsError::Io { dir: live.clone(), source })?;
         let ext = ca.dir.path().join("server.ext");
-        let extensions = format!("subjectAltName=DNS:{domain}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
+        let extensions =
+            format!("subjectAltName=DNS:{domain}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
         std::fs::write(&ext, extensions).map_err(|source| TlsError::Io { dir: ext.clone(), source })?;
         let root = ca.dir.path();
         let days = TEST_CERT_DAYS.to_string();
-        openssl(root, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-            "-days", &days, "-subj", "/CN=stackproof test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]).await?;
+        openssl(
+            root,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                &days,
+                "-subj",
+                "/CN=stackproof test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        )
+        .await?;
         let key = live.join("privkey.pem");
         let csr = root.join("server.csr");
-        openssl(root, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path(&key), "-out", path(&csr),
-            "-subj", &format!("/CN={domain}")]).await?;
-        openssl(root, &["x509", "-req", "-in", path(&csr), "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-days", &days, "-extfile", path(&ext), "-out", path(&live.join("fullchain.pem"))]).await?;
+        openssl(
+            root,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                path(&key),
+                "-out",
+                path(&csr),
+                "-subj",
+                &format!("/CN={domain}"),
+            ],
+        )
+        .await?;
+        openssl(
+            root,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                path(&csr),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                &days,
+                "-extfile",
+                path(&ext),
+                "-out",
+                path(&live.join("fullchain.pem")),
+            ],
+        )
+        .await?;
         make_readable(root)?;
         Ok(ca)
     }
@@ -226,7 +280,15 @@ pub async fn reachable(addr: SocketAddr) -> Result<(), TlsError> {
 pub async fn handshake(addr: SocketAddr, server_name: &str, offer: &Offer) -> Result<Handshake, TlsError> {
     reachable(addr).await?;
     let mut client = Command::new("openssl");
-    client.args(["s_client", "-brief", "-connect", &addr.to_string(), "-servername", server_name, offer.version.flag()]);
+    client.args([
+        "s_client",
+        "-brief",
+        "-connect",
+        &addr.to_string(),
+        "-servername",
+        server_name,
+        offer.version.flag(),
+    ]);
     let cipher = offer.cipher.as_deref().unwrap_or("ALL:COMPLEMENTOFALL");
     client.args(["-cipher", &format!("{cipher}:@SECLEVEL=0")]);
     if let Some(suites) = &offer.suites {
@@ -240,13 +302,23 @@ pub async fn handshake(addr: SocketAddr, server_name: &str, offer: &Offer) -> Re
 }
 
 fn judge(addr: SocketAddr, said: &str) -> Result<Handshake, TlsError> {
-    let field = |name: &str| said.lines().find_map(|line| line.strip_prefix(name)).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let field = |name: &str| {
+        said.lines().find_map(|line| line.strip_prefix(name)).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    };
     if let (Some(protocol), Some(cipher)) = (field("Protocol version:"), field("Ciphersuite:")) {
         let key_exchange = field("Server Temp Key:").or_else(|| field("Peer Temp Key:"));
         return Ok(Handshake::Negotiated { protocol, cipher, key_exchange });
     }
-    let first_error = said.lines().find(|l| l.contains("error") || l.contains("Error")).unwrap_or(said.trim()).to_owned();
-    let client_side = ["no ciphers available", "no suitable groups", "no cipher match", "Call to SSL_CONF_cmd", "Error with command", "Error setting"];
+    let first_error =
+        said.lines().find(|l| l.contains("error") || l.contains("Error")).unwrap_or(said.trim()).to_owned();
+    let client_side = [
+        "no ciphers available",
+        "no suitable groups",
+        "no cipher match",
+        "Call to SSL_CONF_cmd",
+        "Error with command",
+        "Error setting",
+    ];
     if client_side.iter().any(|m| said.contains(m)) {
         return Ok(Handshake::NotOffered(first_error));
     }
@@ -296,8 +368,22 @@ pub const TLS13_SUITES: [&str; 5] = [
 
 /// Key-exchange groups OpenSSL 3 can offer (each version offers those it allows).
 pub const GROUPS: [&str; 16] = [
-    "X25519", "X448", "P-256", "P-384", "P-521", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192",
-    "secp256k1", "secp224r1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1", "sect571r1",
+    "X25519",
+    "X448",
+    "P-256",
+    "P-384",
+    "P-521",
+    "ffdhe2048",
+    "ffdhe3072",
+    "ffdhe4096",
+    "ffdhe6144",
+    "ffdhe8192",
+    "secp256k1",
+    "secp224r1",
+    "brainpoolP256r1",
+    "brainpoolP384r1",
+    "brainpoolP512r1",
+    "sect571r1",
 ];
 
 /// The leaf certificate a server presents, as openssl reads it.
@@ -324,8 +410,10 @@ pub async fn served_certificate(addr: SocketAddr, server_name: &str) -> Result<S
     let begin = said.find("-----BEGIN CERTIFICATE-----").ok_or_else(no_certificate)?;
     let end = said[begin..].find("-----END CERTIFICATE-----").ok_or_else(no_certificate)? + begin + 25;
     let mut x509 = Command::new("openssl");
-    x509.args(["x509", "-noout", "-subject", "-issuer", "-serial", "-enddate", "-dateopt", "iso_8601", "-nameopt", "RFC2253"]);
-    let read = command::run_with_input(x509, Some(said[begin..end].as_bytes()), HANDSHAKE_TIMEOUT).await?;
+    x509.args([
+        "x509", "-noout", "-subject", "-issuer", "-serial", "-enddate", "-dateopt", "iso_8601", "-nameopt", "RFC2253",
+    ]);
+    let read = command::run_with_input(x509, Some(&said.as_bytes()[begin..end]), HANDSHAKE_TIMEOUT).await?;
     parse_x509(&read.stdout).ok_or_else(no_certificate)
 }
 
@@ -403,16 +491,21 @@ mod tests {
     #[test]
     fn negotiated_refused_not_offered_and_unreachable_are_told_apart() {
         let done = "CONNECTION ESTABLISHED\nProtocol version: TLSv1.3\nCiphersuite: TLS_AES_256_GCM_SHA384\nServer Temp Key: X25519, 253 bits\n";
-        assert_eq!(judge(addr(), done).unwrap(), Handshake::Negotiated {
-            protocol: "TLSv1.3".into(),
-            cipher: "TLS_AES_256_GCM_SHA384".into(),
-            key_exchange: Some("X25519, 253 bits".into()),
-        });
+        assert_eq!(
+            judge(addr(), done).unwrap(),
+            Handshake::Negotiated {
+                protocol: "TLSv1.3".into(),
+                cipher: "TLS_AES_256_GCM_SHA384".into(),
+                key_exchange: Some("X25519, 253 bits".into()),
+            }
+        );
         let alert = "4047:error:0A000438:SSL routines:ssl3_read_bytes:tlsv1 alert internal error:rec_layer_s3.c:1601:SSL alert number 80\n";
         assert!(matches!(judge(addr(), alert).unwrap(), Handshake::Refused(r) if r.contains("alert")));
-        let local = "4027:error:0A000127:SSL routines:tls_construct_ctos_supported_groups:no suitable groups:x.c:238:\n";
+        let local =
+            "4027:error:0A000127:SSL routines:tls_construct_ctos_supported_groups:no suitable groups:x.c:238:\n";
         assert!(matches!(judge(addr(), local).unwrap(), Handshake::NotOffered(_)));
-        let dead = "4037:error:8000006F:system library:BIO_connect:Connection refused:bio_sock2.c:117\nconnect:errno=111\n";
+        let dead =
+            "4037:error:8000006F:system library:BIO_connect:Connection refused:bio_sock2.c:117\nconnect:errno=111\n";
         assert!(matches!(judge(addr(), dead), Err(TlsError::Unreachable { .. })));
     }
 
@@ -430,15 +523,19 @@ mod tests {
                        ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 Kx=ECDH Au=RSA Enc=AESGCM(128) Mac=AEAD\n\
                        PSK-AES128-GCM-SHA256 TLSv1.2 Kx=PSK Au=PSK Enc=AESGCM(128) Mac=AEAD\n";
         let suites = parse_suites(listing);
-        assert_eq!(suites, [
-            Suite { name: "ECDHE-RSA-AES128-GCM-SHA256".into(), auth: "RSA".into() },
-            Suite { name: "PSK-AES128-GCM-SHA256".into(), auth: "PSK".into() },
-        ]);
+        assert_eq!(
+            suites,
+            [
+                Suite { name: "ECDHE-RSA-AES128-GCM-SHA256".into(), auth: "RSA".into() },
+                Suite { name: "PSK-AES128-GCM-SHA256".into(), auth: "PSK".into() },
+            ]
+        );
     }
 
     #[test]
     fn certificate_fields_and_dates_are_read() {
-        let text = "subject=CN=stackproof.test\nissuer=CN=stackproof test CA\nserial=1A2B\nnotAfter=2026-12-31 09:12:40Z\n";
+        let text =
+            "subject=CN=stackproof.test\nissuer=CN=stackproof test CA\nserial=1A2B\nnotAfter=2026-12-31 09:12:40Z\n";
         let cert = parse_x509(text).unwrap();
         assert_eq!((cert.subject.as_str(), cert.serial.as_str()), ("CN=stackproof.test", "1A2B"));
         assert_eq!(cert.not_after, 1_798_708_360);

@@ -73,8 +73,25 @@ impl Stack {
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("{}-helper-{n}", self.project());
         let mut run = Command::new("docker");
-        run.args(["run", "--rm", "--name", &name, "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]);
-        run.args(["--tmpfs", "/tmp", "--user", &helper.user, "--label", &format!("com.docker.compose.project={}", self.project())]);
+        run.args([
+            "run",
+            "--rm",
+            "--name",
+            &name,
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+        ]);
+        run.args([
+            "--tmpfs",
+            "/tmp",
+            "--user",
+            &helper.user,
+            "--label",
+            &format!("com.docker.compose.project={}", self.project()),
+        ]);
         match &helper.network {
             HelperNetwork::Joins(network) => run.args(["--network", &self.network_name(network)]),
             HelperNetwork::SharesWith(container) => run.args(["--network", &format!("container:{container}")]),
@@ -118,11 +135,17 @@ impl Stack {
 
     /// The image `service`'s first container runs (a helper can reuse it: no registry needed).
     pub async fn image_of(&self, service: &str) -> Result<String, StackError> {
-        let replica = self.replicas(service).await?.into_iter().next().ok_or_else(|| StackError::NoReplica {
-            project: self.project().to_owned(),
-            service: service.to_owned(),
-        })?;
-        Ok(self.docker(&["inspect", "--format", "{{.Config.Image}}", &replica.id], Duration::from_secs(30)).await?.stdout.trim().to_owned())
+        let replica =
+            self.replicas(service).await?.into_iter().next().ok_or_else(|| StackError::NoReplica {
+                project: self.project().to_owned(),
+                service: service.to_owned(),
+            })?;
+        Ok(self
+            .docker(&["inspect", "--format", "{{.Config.Image}}", &replica.id], Duration::from_secs(30))
+            .await?
+            .stdout
+            .trim()
+            .to_owned())
     }
 
     /// The last `lines` log lines of `service` (every replica), stdout and stderr.

@@ -14,9 +14,9 @@ use testcontainers::compose::DockerCompose;
 use tokio::process::Command;
 
 pub use helper::{Helper, HelperNetwork};
-pub use reaper::{containers_of, reap_orphans_now};
 pub use ps::{Publisher, Replica};
 pub use readiness::{Ready, ServiceWait};
+pub use reaper::{containers_of, reap_orphans_now};
 
 use crate::command::{self, CommandError, Output};
 use crate::docker::{self, DockerUnavailable};
@@ -274,10 +274,9 @@ impl Stack {
     /// The host port publishing `port` of the first replica of `service`.
     pub async fn host_port(&self, service: &str, port: u16) -> Result<u16, StackError> {
         let replicas = self.replicas(service).await?;
-        let first = replicas.first().ok_or_else(|| StackError::NoReplica {
-            project: self.project.clone(),
-            service: service.to_owned(),
-        })?;
+        let first = replicas
+            .first()
+            .ok_or_else(|| StackError::NoReplica { project: self.project.clone(), service: service.to_owned() })?;
         first.host_port(port).ok_or_else(|| StackError::NoHostPort {
             project: self.project.clone(),
             service: service.to_owned(),
@@ -287,9 +286,12 @@ impl Stack {
 
     /// Runs `args` inside the first replica of `service` (`docker exec`).
     pub async fn exec(&self, service: &str, args: &[&str], timeout: Duration) -> Result<Output, StackError> {
-        let replica = self.replicas(service).await?.into_iter().next().ok_or_else(|| {
-            StackError::NoReplica { project: self.project.clone(), service: service.to_owned() }
-        })?;
+        let replica = self
+            .replicas(service)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StackError::NoReplica { project: self.project.clone(), service: service.to_owned() })?;
         self.exec_in(&replica, args, timeout).await
     }
 

@@ -45,10 +45,7 @@ pub struct Publisher {
 impl Replica {
     /// The host port that container port `target` is published on, if any.
     pub fn host_port(&self, target: u16) -> Option<u16> {
-        self.publishers
-            .iter()
-            .find(|p| p.target_port == target && p.published_port != 0)
-            .map(|p| p.published_port)
+        self.publishers.iter().find(|p| p.target_port == target && p.published_port != 0).map(|p| p.published_port)
     }
 }
 
@@ -58,11 +55,7 @@ pub fn parse(text: &str) -> Result<Vec<Replica>, serde_json::Error> {
     if trimmed.starts_with('[') {
         return serde_json::from_str(trimmed);
     }
-    trimmed
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect()
+    trimmed.lines().filter(|line| !line.trim().is_empty()).map(serde_json::from_str).collect()
 }
 
 #[cfg(test)]

@@ -31,8 +31,15 @@ pub struct ServiceWait {
 /// config (`docker compose config --format json`), healthy if it has a healthcheck, else
 /// running, within `timeout`. Services scaled to 0 are not waited for. A render without a
 /// services mapping is an error: no service would be waited for, and a dead stack would pass.
-pub fn waits(rendered: &serde_json::Value, explicit: &[ServiceWait], timeout: Duration) -> Result<Vec<ServiceWait>, String> {
-    let services = rendered.get("services").and_then(serde_json::Value::as_object).ok_or("the rendered config has no services mapping")?;
+pub fn waits(
+    rendered: &serde_json::Value,
+    explicit: &[ServiceWait],
+    timeout: Duration,
+) -> Result<Vec<ServiceWait>, String> {
+    let services = rendered
+        .get("services")
+        .and_then(serde_json::Value::as_object)
+        .ok_or("the rendered config has no services mapping")?;
     if services.is_empty() {
         return Err("the rendered config has no service".into());
     }
@@ -125,7 +132,8 @@ mod tests {
             "off": {"deploy": {"replicas": 0}},
             "disabled": {"healthcheck": {"disable": true}},
         }});
-        let explicit = [ServiceWait { service: "job".into(), ready: Ready::Completed, timeout: Duration::from_secs(1) }];
+        let explicit =
+            [ServiceWait { service: "job".into(), ready: Ready::Completed, timeout: Duration::from_secs(1) }];
         let waits = waits(&rendered, &explicit, Duration::from_secs(9)).unwrap();
         let got: Vec<(&str, Ready)> = waits.iter().map(|w| (w.service.as_str(), w.ready)).collect();
         assert_eq!(got, [("job", Ready::Completed), ("disabled", Ready::Running), ("web", Ready::Healthy)]);

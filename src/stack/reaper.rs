@@ -21,10 +21,8 @@ pub fn project_name(label: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let label: String = label
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect();
+    let label: String =
+        label.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     format!("{PREFIX}{}-{label}-{:x}{count}", std::process::id(), nanos & 0xffff)
 }
 
@@ -42,8 +40,11 @@ pub fn untrack(project: &str) {
 /// Removes the project's containers, networks and volumes; works without its compose files.
 pub fn down_blocking(project: &str) -> Result<(), String> {
     let mut down = Command::new("docker");
-    down.args(["compose", "--project-name", project, "down", "--volumes", "--remove-orphans", "--timeout", "5"]).current_dir(empty_dir());
-    command::run_blocking(down, Duration::from_secs(180)).map(drop).map_err(|e| format!("docker compose down for {project} failed: {e}"))
+    down.args(["compose", "--project-name", project, "down", "--volumes", "--remove-orphans", "--timeout", "5"])
+        .current_dir(empty_dir());
+    command::run_blocking(down, Duration::from_secs(180))
+        .map(drop)
+        .map_err(|e| format!("docker compose down for {project} failed: {e}"))
 }
 
 /// The ids of every container the engine still has for compose project `project`; a failed or
@@ -98,8 +99,13 @@ fn orphaned_projects() -> Result<Vec<String>, String> {
         #[serde(rename = "Name")]
         name: String,
     }
-    let listed: Vec<Listed> = serde_json::from_str(output.stdout.trim()).map_err(|e| format!("unreadable `docker compose ls` output: {e}"))?;
-    Ok(listed.into_iter().map(|l| l.name).filter(|name| owner_pid(name).is_some_and(|pid| !process_alive(pid))).collect())
+    let listed: Vec<Listed> = serde_json::from_str(output.stdout.trim())
+        .map_err(|e| format!("unreadable `docker compose ls` output: {e}"))?;
+    Ok(listed
+        .into_iter()
+        .map(|l| l.name)
+        .filter(|name| owner_pid(name).is_some_and(|pid| !process_alive(pid)))
+        .collect())
 }
 
 /// Containers outside any compose project named `sp<pid>-...` by a process now dead.
@@ -148,9 +154,7 @@ fn install_signal_handler() {
 /// A directory without compose files, so `docker compose -p NAME` acts on the name alone.
 pub(super) fn empty_dir() -> &'static Path {
     static DIR: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().ok())
-        .as_ref()
-        .map_or(Path::new("/"), |dir| dir.path())
+    DIR.get_or_init(|| tempfile::tempdir().ok()).as_ref().map_or(Path::new("/"), |dir| dir.path())
 }
 
 #[cfg(test)]

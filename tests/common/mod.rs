@@ -70,8 +70,13 @@ pub fn copy_app_source(src: &Path, dest: &Path) -> std::io::Result<()> {
 
 /// A context-free trial from a function that asserts (panics on failure).
 pub fn unit(name: &str, f: fn()) -> Trial<()> {
-    Trial::new(name, Box::new(move |_: &()| Box::pin(async move {
-        f();
-        Ok(())
-    })))
+    Trial::new(
+        name,
+        Box::new(move |_: &()| {
+            Box::pin(async move {
+                f();
+                Ok(())
+            })
+        }),
+    )
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use anyhow::Result;
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::Event;
+use quick_xml::{Reader, XmlVersion};
 use serde_json::Value;
 use stackproof::repo;
 
@@ -31,7 +31,8 @@ fn the_clean_project_exits_0() -> Result<()> {
     assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
     let said = stdout(&output);
     assert!(said.ends_with("no findings: all 9 checks pass; 10 skipped\n"), "{said}");
-    let skipped = "SKIPPED [SP200 manifests-load-with-known-kinds]: no kustomization.yaml in fixtures/policy/clean/deploy/k8s\n";
+    let skipped =
+        "SKIPPED [SP200 manifests-load-with-known-kinds]: no kustomization.yaml in fixtures/policy/clean/deploy/k8s\n";
     assert!(said.starts_with(skipped), "the skipped Kubernetes rules are not named with why: {said}");
     Ok(())
 }
@@ -70,7 +71,11 @@ fn sarif_names_the_rule_file_and_line() -> Result<()> {
     let sarif: Value = serde_json::from_str(&text)?;
     let run = &sarif["runs"][0];
     assert_eq!(sarif["version"], "2.1.0");
-    assert_eq!(run["tool"]["driver"]["rules"].as_array().map(Vec::len), Some(19), "9 compose rules ran, 10 Kubernetes rules skipped");
+    assert_eq!(
+        run["tool"]["driver"]["rules"].as_array().map(Vec::len),
+        Some(19),
+        "9 compose rules ran, 10 Kubernetes rules skipped"
+    );
     assert_eq!(run["invocations"][0]["toolExecutionNotifications"].as_array().map(Vec::len), Some(10));
     let first = &run["results"][0];
     assert_eq!(first["ruleId"], "SP101");
@@ -161,7 +166,11 @@ fn list_prints_every_check_of_every_kind() -> Result<()> {
         assert_eq!(output.status.code(), Some(0));
         let listed = stdout(&output);
         for meta in stackproof::check::catalog() {
-            assert!(listed.lines().any(|l| l.starts_with(meta.id) && l.contains(meta.name)), "{args:?} does not list {}:\n{listed}", meta.label());
+            assert!(
+                listed.lines().any(|l| l.starts_with(meta.id) && l.contains(meta.name)),
+                "{args:?} does not list {}:\n{listed}",
+                meta.label()
+            );
         }
     }
     let edge = stdout(&stackproof(&["list", "--kind", "edge"])?);
@@ -178,11 +187,17 @@ fn the_repository_passes_compose_and_kubernetes_rules() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let env = crate::repo::env_with_generated_secrets(dir.path())?;
     let sarif = dir.path().join("check.sarif");
-    let output = stackproof(&["check", ".", "--env-file", env.path().to_str().unwrap(), "--sarif", sarif.to_str().unwrap()])?;
+    let output =
+        stackproof(&["check", ".", "--env-file", env.path().to_str().unwrap(), "--sarif", sarif.to_str().unwrap()])?;
     assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
     assert!(stdout(&output).ends_with("no findings: all 19 checks pass\n"), "{}", stdout(&output));
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif)?)?;
-    let ids: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_str()).collect();
+    let ids: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
     assert!(ids.contains(&"SP101") && ids.contains(&"SP207"), "{ids:?}");
     Ok(())
 }
@@ -197,9 +212,14 @@ fn a_kubernetes_case_fails_the_cli_with_its_rule() -> Result<()> {
     let secrets = tempfile::tempdir()?;
     let env = crate::repo::env_with_generated_secrets(secrets.path())?;
     let k8s = dir.path().join("deploy/k8s");
-    let output = stackproof(&["check", ".", "--env-file", env.path().to_str().unwrap(), "--k8s", k8s.to_str().unwrap()])?;
+    let output =
+        stackproof(&["check", ".", "--env-file", env.path().to_str().unwrap(), "--k8s", k8s.to_str().unwrap()])?;
     assert_eq!(output.status.code(), Some(1), "{}{}", stdout(&output), stderr(&output));
-    assert!(stdout(&output).contains("ingress.yaml:7: [SP207 ingress-serves-https-only] service Ingress/app:"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("ingress.yaml:7: [SP207 ingress-serves-https-only] service Ingress/app:"),
+        "{}",
+        stdout(&output)
+    );
     let missing = stackproof(&["check", ".", "--env-file", env.path().to_str().unwrap(), "--k8s", "no/such/dir"])?;
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("no/such/dir: no kustomization.yaml there"), "{}", stderr(&missing));
@@ -212,14 +232,26 @@ pub fn suite() -> stackproof::suite::Suite<()> {
     stackproof::suite::Suite::plain("cli")
         .requires(stackproof::suite::Requirement::ComposeCli)
         .with(test("the-clean-project-exits-0-naming-the-skipped-checks", the_clean_project_exits_0))
-        .with(test("a-broken-project-exits-1-with-a-line-naming-file-service-key-and-fix", a_broken_project_exits_1_with_a_line_naming_file_service_and_key))
+        .with(test(
+            "a-broken-project-exits-1-with-a-line-naming-file-service-key-and-fix",
+            a_broken_project_exits_1_with_a_line_naming_file_service_and_key,
+        ))
         .with(test("a-finding-in-an-override-points-at-the-override", a_finding_in_an_override_points_at_the_override))
         .with(test("sarif-names-the-check-file-line-and-fix", sarif_names_the_rule_file_and_line))
-        .with(test("junit-has-a-testcase-per-check-and-a-failure-per-finding", junit_has_a_testcase_per_rule_and_a_failure_per_finding))
+        .with(test(
+            "junit-has-a-testcase-per-check-and-a-failure-per-finding",
+            junit_has_a_testcase_per_rule_and_a_failure_per_finding,
+        ))
         .with(test("malformed-yaml-exits-2-naming-file-and-line", malformed_yaml_exits_2_naming_file_and_line))
-        .with(test("without-the-compose-cli-the-error-says-what-could-not-run", without_the_compose_cli_the_error_says_what_could_not_run))
+        .with(test(
+            "without-the-compose-cli-the-error-says-what-could-not-run",
+            without_the_compose_cli_the_error_says_what_could_not_run,
+        ))
         .with(test("a-missing-env-file-or-bad-option-exits-2", a_missing_env_file_or_bad_option_exits_2))
         .with(test("list-prints-every-check-of-every-kind", list_prints_every_check_of_every_kind))
-        .with(test("the-repository-passes-compose-and-kubernetes-rules", the_repository_passes_compose_and_kubernetes_rules))
+        .with(test(
+            "the-repository-passes-compose-and-kubernetes-rules",
+            the_repository_passes_compose_and_kubernetes_rules,
+        ))
         .with(test("a-kubernetes-case-fails-the-cli-with-its-rule", a_kubernetes_case_fails_the_cli_with_its_rule))
 }

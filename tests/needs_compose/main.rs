@@ -2,9 +2,9 @@
 //! their cases, this repository's project, the reviewed renders, the CLI. Every check and case
 //! is its own test (`cargo test --test needs_compose <name>`).
 
+mod cli;
 #[path = "../common/mod.rs"]
 mod common;
-mod cli;
 mod policy;
 mod render;
 mod repo;
@@ -12,6 +12,7 @@ mod repo;
 use stackproof::suite::{self, AnySuite};
 
 fn main() {
-    let suites: Vec<Box<dyn AnySuite>> = vec![Box::new(policy::suite()), Box::new(repo::suite()), Box::new(render::suite()), Box::new(cli::suite())];
+    let suites: Vec<Box<dyn AnySuite>> =
+        vec![Box::new(policy::suite()), Box::new(repo::suite()), Box::new(render::suite()), Box::new(cli::suite())];
     suite::main(suites)
 }

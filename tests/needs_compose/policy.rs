@@ -30,18 +30,35 @@ fn cases() -> Result<Vec<Case>> {
 pub fn suite() -> Suite<()> {
     let mut suite = Suite::plain("policy").requires(Requirement::ComposeCli);
     for rule in policy::rules::ALL {
-        suite = suite.with(Trial::new(rule.label().replace(' ', "-"), Box::new(move |_: &()| Box::pin(async move {
-            let shown = cases().map_err(|e| format!("{e:#}"))?.iter().any(|c| c.expect.fails.contains_key(rule.id));
-            if shown { Ok(()) } else { Err(format!("no case in fixtures/policy/projects makes {} fail", rule.label())) }
-        }))));
+        suite = suite.with(Trial::new(
+            rule.label().replace(' ', "-"),
+            Box::new(move |_: &()| {
+                Box::pin(async move {
+                    let shown =
+                        cases().map_err(|e| format!("{e:#}"))?.iter().any(|c| c.expect.fails.contains_key(rule.id));
+                    if shown {
+                        Ok(())
+                    } else {
+                        Err(format!("no case in fixtures/policy/projects makes {} fail", rule.label()))
+                    }
+                })
+            }),
+        ));
     }
     for case in cases().unwrap_or_default() {
-        suite = suite.with(Trial::new(format!("case::{}", case.name), Box::new(move |_: &()| {
-            let case = case.clone();
-            Box::pin(async move { case_fails(&case).await.map_err(|e| format!("{e:#}")) })
-        })));
+        suite = suite.with(Trial::new(
+            format!("case::{}", case.name),
+            Box::new(move |_: &()| {
+                let case = case.clone();
+                Box::pin(async move { case_fails(&case).await.map_err(|e| format!("{e:#}")) })
+            }),
+        ));
     }
-    suite.with(trial!("the-clean-project-passes-every-rule", (), clean_passes)).with(trial!("one-shots-are-known-from-the-compose-file", (), roles))
+    suite.with(trial!("the-clean-project-passes-every-rule", (), clean_passes)).with(trial!(
+        "one-shots-are-known-from-the-compose-file",
+        (),
+        roles
+    ))
 }
 
 async fn case_fails(case: &Case) -> Result<()> {
@@ -60,7 +77,13 @@ async fn clean_passes(_: &()) -> Result<()> {
 
 async fn roles(_: &()) -> Result<()> {
     let project = load(repo::path("fixtures/policy/clean")).await?;
-    ensure!(project.rendered["services"]["migrate"].get(policy::EXTENSION).is_none(), "compose now keeps x- keys: simplify SP100");
-    ensure!(project.role("migrate") == Role::Oneshot && project.role("app") == Role::Service, "roles are not read from x-stackproof");
+    ensure!(
+        project.rendered["services"]["migrate"].get(policy::EXTENSION).is_none(),
+        "compose now keeps x- keys: simplify SP100"
+    );
+    ensure!(
+        project.role("migrate") == Role::Oneshot && project.role("app") == Role::Service,
+        "roles are not read from x-stackproof"
+    );
     Ok(())
 }

@@ -33,7 +33,8 @@ fn documented_env() -> Result<BTreeMap<String, String>> {
 }
 
 async fn prod_config_matches_the_reviewed_snapshot(_: &()) -> Result<()> {
-    let rendered = compose_config::render(&[repo::path("compose.prod.yml")], "stackproof-prod", &documented_env()?).await?;
+    let rendered =
+        compose_config::render(&[repo::path("compose.prod.yml")], "stackproof-prod", &documented_env()?).await?;
     snapshot("prod_compose_config", compose_config::normalise(rendered, repo::root()));
     Ok(())
 }
@@ -64,8 +65,20 @@ fn snapshot(name: &str, value: serde_json::Value) {
 pub fn suite() -> stackproof::suite::Suite<()> {
     stackproof::suite::Suite::plain("render")
         .requires(stackproof::suite::Requirement::ComposeCli)
-        .with(crate::trial!("the-dev-config-matches-the-reviewed-snapshot", (), dev_config_matches_the_reviewed_snapshot))
-        .with(crate::trial!("the-prod-config-matches-the-reviewed-snapshot", (), prod_config_matches_the_reviewed_snapshot))
-        .with(crate::trial!("a-broken-compose-file-is-rejected-with-its-key-named", (), a_broken_compose_file_is_rejected_with_its_key_named))
+        .with(crate::trial!(
+            "the-dev-config-matches-the-reviewed-snapshot",
+            (),
+            dev_config_matches_the_reviewed_snapshot
+        ))
+        .with(crate::trial!(
+            "the-prod-config-matches-the-reviewed-snapshot",
+            (),
+            prod_config_matches_the_reviewed_snapshot
+        ))
+        .with(crate::trial!(
+            "a-broken-compose-file-is-rejected-with-its-key-named",
+            (),
+            a_broken_compose_file_is_rejected_with_its_key_named
+        ))
         .with(crate::trial!("a-missing-compose-file-is-named", (), a_missing_compose_file_is_named))
 }

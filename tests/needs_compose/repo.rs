@@ -38,7 +38,11 @@ pub fn env_with_generated_secrets(dir: &std::path::Path) -> Result<tempfile::Nam
 async fn the_production_stack_passes_every_rule(_: &()) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let env = env_with_generated_secrets(dir.path())?;
-    let options = ProjectOptions { dir: repo::root().to_path_buf(), env_file: Some(env.path().to_path_buf()), ..Default::default() };
+    let options = ProjectOptions {
+        dir: repo::root().to_path_buf(),
+        env_file: Some(env.path().to_path_buf()),
+        ..Default::default()
+    };
     let findings = policy::check(&Project::load(&options).await?).findings;
     let shown: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
     assert!(findings.is_empty(), "compose.prod.yml breaks the policy:\n{}", shown.join("\n"));
@@ -63,6 +67,14 @@ async fn every_secret_file_not_yet_created_is_reported(_: &()) -> Result<()> {
 pub fn suite() -> stackproof::suite::Suite<()> {
     stackproof::suite::Suite::plain("repo")
         .requires(stackproof::suite::Requirement::ComposeCli)
-        .with(crate::trial!("the-production-stack-passes-every-compose-rule", (), the_production_stack_passes_every_rule))
-        .with(crate::trial!("every-secret-file-not-yet-created-is-reported", (), every_secret_file_not_yet_created_is_reported))
+        .with(crate::trial!(
+            "the-production-stack-passes-every-compose-rule",
+            (),
+            the_production_stack_passes_every_rule
+        ))
+        .with(crate::trial!(
+            "every-secret-file-not-yet-created-is-reported",
+            (),
+            every_secret_file_not_yet_created_is_reported
+        ))
 }

@@ -37,19 +37,52 @@ const RESTORE_TARGET: Duration = Duration::from_secs(60);
 
 /// The suite: the drill, then the checks that need its backups, the repository damaged last.
 pub fn suite() -> Suite<Site> {
-    Suite::new("backup", || Box::pin(async { Site::boot().await.map_err(|e| format!("{e:#}")) }), |site: Site| {
-        Box::pin(async move { site.booted.down().await.map_err(|e| e.to_string()) })
-    })
+    Suite::new(
+        "backup",
+        || Box::pin(async { Site::boot().await.map_err(|e| format!("{e:#}")) }),
+        |site: Site| Box::pin(async move { site.booted.down().await.map_err(|e| e.to_string()) }),
+    )
     .requires(Requirement::Docker)
     .weighing(2)
     .with(trial!("a-destroyed-database-comes-back-from-backup", Site, drill).in_phase(Phase::Write))
-    .with(trial!("the-backup-result-reaches-node-exporter", Site, the_backup_result_reaches_node_exporter).in_phase(Phase::Write))
-    .with(trial!("a-failed-run-is-reported-and-keeps-the-last-success", Site, a_failed_run_is_reported_and_keeps_the_last_success).in_phase(Phase::Write))
-    .with(trial!("a-stale-wal-is-not-replayed-into-the-restored-database", Site, a_stale_wal_is_not_replayed_into_the_restored_database).in_phase(Phase::Write))
+    .with(
+        trial!("the-backup-result-reaches-node-exporter", Site, the_backup_result_reaches_node_exporter)
+            .in_phase(Phase::Write),
+    )
+    .with(
+        trial!(
+            "a-failed-run-is-reported-and-keeps-the-last-success",
+            Site,
+            a_failed_run_is_reported_and_keeps_the_last_success
+        )
+        .in_phase(Phase::Write),
+    )
+    .with(
+        trial!(
+            "a-stale-wal-is-not-replayed-into-the-restored-database",
+            Site,
+            a_stale_wal_is_not_replayed_into_the_restored_database
+        )
+        .in_phase(Phase::Write),
+    )
     .with(trial!("a-wrong-password-is-refused", Site, a_wrong_password_is_refused).in_phase(Phase::Write))
     .with(trial!("an-unknown-snapshot-is-refused", Site, an_unknown_snapshot_is_refused).in_phase(Phase::Write))
-    .with(trial!("a-snapshot-holding-a-damaged-database-is-refused", Site, a_snapshot_holding_a_damaged_database_is_refused).in_phase(Phase::Write))
-    .with(trial!("a-snapshot-whose-schema-differs-from-its-record-is-refused", Site, a_snapshot_whose_schema_differs_from_its_record_is_refused).in_phase(Phase::Write))
+    .with(
+        trial!(
+            "a-snapshot-holding-a-damaged-database-is-refused",
+            Site,
+            a_snapshot_holding_a_damaged_database_is_refused
+        )
+        .in_phase(Phase::Write),
+    )
+    .with(
+        trial!(
+            "a-snapshot-whose-schema-differs-from-its-record-is-refused",
+            Site,
+            a_snapshot_whose_schema_differs_from_its_record_is_refused
+        )
+        .in_phase(Phase::Write),
+    )
     .with(trial!("a-corrupted-repository-is-refused", Site, a_corrupted_repository_is_refused).in_phase(Phase::Disrupt))
 }
 
@@ -60,7 +93,13 @@ pub struct Site {
 
 /// POSTs with the CSRF token, paced, retrying while rate-limited; returns the answer and when
 /// the request that succeeded was sent.
-async fn post(site: &stackproof::site::Site, client: &reqwest::Client, path: &str, token: &str, body: &Value) -> Result<(Value, Instant)> {
+async fn post(
+    site: &stackproof::site::Site,
+    client: &reqwest::Client,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Result<(Value, Instant)> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         tokio::time::sleep(PAUSE_BETWEEN_REQUESTS).await;
@@ -83,7 +122,10 @@ impl Site {
     /// replace variables (a wrong password file, say).
     async fn compose(&self, args: &[&str], overrides: &[(&str, &str)]) -> Result<Output, CommandError> {
         let mut compose = Command::new("docker");
-        compose.args(["compose", "--project-name", self.booted.stack.project(), "-f"]).arg(repo::path("compose.prod.yml")).args(args);
+        compose
+            .args(["compose", "--project-name", self.booted.stack.project(), "-f"])
+            .arg(repo::path("compose.prod.yml"))
+            .args(args);
         compose
             .env("BASE_IMAGE", repo::base_image())
             .env("SERVER_NAME", SERVER_NAME)
@@ -125,7 +167,12 @@ struct Write {
 type Record = String;
 
 /// Registers users and completes every lesson for each, until `stop` (or `MAX_LOAD`).
-async fn write_until(api: stackproof::site::Site, writer: usize, lessons: Vec<String>, stop: Arc<AtomicBool>) -> Result<Vec<Write>> {
+async fn write_until(
+    api: stackproof::site::Site,
+    writer: usize,
+    lessons: Vec<String>,
+    stop: Arc<AtomicBool>,
+) -> Result<Vec<Write>> {
     let (started, mut writes) = (Instant::now(), Vec::new());
     for n in 0.. {
         if stop.load(Ordering::Relaxed) || started.elapsed() > MAX_LOAD {
@@ -137,10 +184,16 @@ async fn write_until(api: stackproof::site::Site, writer: usize, lessons: Vec<St
         let body = json!({"username": username, "password": PASSWORD});
         let (answer, sent) = post(&api, &client, "/api/auth/register", &token, &body).await?;
         let id = answer["user"]["id"].as_i64().context("registration returned no user id")?;
-        writes.push(Write { record: format!("user|{username}|"), sent, acked: Instant::now(), account: Some((id, client.clone())) });
+        writes.push(Write {
+            record: format!("user|{username}|"),
+            sent,
+            acked: Instant::now(),
+            account: Some((id, client.clone())),
+        });
         let token = answer["csrf_token"].as_str().context("registration returned no csrf_token")?.to_owned();
         for slug in &lessons {
-            let (answer, sent) = post(&api, &client, &format!("/api/lessons/{slug}/complete"), &token, &json!({})).await?;
+            let (answer, sent) =
+                post(&api, &client, &format!("/api/lessons/{slug}/complete"), &token, &json!({})).await?;
             let acked = Instant::now();
             writes.push(Write { record: format!("progress|{username}|{slug}"), sent, acked, account: None });
             for achievement in answer["new_achievements"].as_array().into_iter().flatten() {
@@ -180,11 +233,24 @@ async fn drill(site: &Site) -> Result<()> {
     check_database_whole(site).await?;
     check_served_through_the_api(site, &load, &present).await?;
     check_lost_sessions_are_refused(site, &load, &present).await?;
-    let newest = load.writes.iter().filter(|w| present.contains(&w.record)).map(|w| w.acked).max().context("nothing restored")?;
+    let newest = load
+        .writes
+        .iter()
+        .filter(|w| present.contains(&w.record))
+        .map(|w| w.acked)
+        .max()
+        .context("nothing restored")?;
     println!("drill: restore: {:.1} s ({})", restore_time.as_secs_f64(), last_line(&restored.stderr));
-    println!("drill: RPO {:.1} s: the newest restored write was acknowledged that long before the fault \
-        (the backup began {:.1} s before it)", (fault - newest).as_secs_f64(), (fault - load.backup_sent).as_secs_f64());
-    println!("drill: RTO {:.1} s: app stopped -> /readyz 200 on the restored database", (recovered - outage).as_secs_f64());
+    println!(
+        "drill: RPO {:.1} s: the newest restored write was acknowledged that long before the fault \
+        (the backup began {:.1} s before it)",
+        (fault - newest).as_secs_f64(),
+        (fault - load.backup_sent).as_secs_f64()
+    );
+    println!(
+        "drill: RTO {:.1} s: app stopped -> /readyz 200 on the restored database",
+        (recovered - outage).as_secs_f64()
+    );
     ensure!(restore_time <= RESTORE_TARGET, "the restore took {restore_time:?}, over the {RESTORE_TARGET:?} target");
     Ok(())
 }
@@ -237,7 +303,8 @@ async fn grow_database(site: &Site) -> Result<()> {
          (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {FILLER_ROWS}) SELECT i FROM n);\""
     ))
     .await?;
-    let size: f64 = site.sql("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").await?.trim().parse()?;
+    let size: f64 =
+        site.sql("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").await?.trim().parse()?;
     println!("drill: database grown to {:.1} MB", size / 1e6);
     Ok(())
 }
@@ -266,15 +333,30 @@ async fn wait_until_ready(site: &Site) -> Result<()> {
 
 /// Every write acknowledged before the backup began is back, and none sent after it ended.
 fn check_restored(load: &Load, present: &BTreeSet<Record>) -> Result<()> {
-    let committed: Vec<&Record> = load.writes.iter().filter(|w| w.acked < load.backup_sent).map(|w| &w.record).collect();
+    let committed: Vec<&Record> =
+        load.writes.iter().filter(|w| w.acked < load.backup_sent).map(|w| &w.record).collect();
     let missing: Vec<&&Record> = committed.iter().filter(|record| !present.contains(**record)).collect();
     let later: Vec<&Record> = load.writes.iter().filter(|w| w.sent > load.backup_done).map(|w| &w.record).collect();
     let resurrected: Vec<&&Record> = later.iter().filter(|record| present.contains(**record)).collect();
     ensure!(!committed.is_empty(), "nothing was committed before the backup");
-    ensure!(missing.is_empty(), "{} of {} writes committed before the backup are missing, e.g. {:?}", missing.len(), committed.len(), &missing[..missing.len().min(5)]);
+    ensure!(
+        missing.is_empty(),
+        "{} of {} writes committed before the backup are missing, e.g. {:?}",
+        missing.len(),
+        committed.len(),
+        &missing[..missing.len().min(5)]
+    );
     ensure!(!later.is_empty(), "nothing was written after the backup: the check below would prove nothing");
-    ensure!(resurrected.is_empty(), "writes sent after the backup ended came back, e.g. {:?}", &resurrected[..resurrected.len().min(5)]);
-    println!("drill: all {} writes committed before the backup are back; none of the {} sent after it", committed.len(), later.len());
+    ensure!(
+        resurrected.is_empty(),
+        "writes sent after the backup ended came back, e.g. {:?}",
+        &resurrected[..resurrected.len().min(5)]
+    );
+    println!(
+        "drill: all {} writes committed before the backup are back; none of the {} sent after it",
+        committed.len(),
+        later.len()
+    );
     Ok(())
 }
 
@@ -302,11 +384,22 @@ async fn check_lost_sessions_are_refused(site: &Site, load: &Load, present: &BTr
     let (api, client) = (&site.booted.site, site.booted.site.client());
     let token = api.csrf_token(&client).await?;
     let body = json!({"username": format!("drill_successor_{}", std::process::id()), "password": PASSWORD});
-    let successor = post(api, &client, "/api/auth/register", &token, &body).await?.0["user"]["id"].as_i64().context("no user id")?;
-    ensure!(successor == *lost_id, "the new account got id {successor}, not the lost account's {lost_id}: the check would prove nothing");
+    let successor = post(api, &client, "/api/auth/register", &token, &body).await?.0["user"]["id"]
+        .as_i64()
+        .context("no user id")?;
+    ensure!(
+        successor == *lost_id,
+        "the new account got id {successor}, not the lost account's {lost_id}: the check would prove nothing"
+    );
     let me = lost_client.get(api.url("/api/me")).send().await?;
-    ensure!(me.status() == 401, "a session of the lost account {lost_id} answered {} for the new account with its id", me.status());
-    println!("drill: the new account {successor} reuses a lost account's id; the lost account's session is refused (401)");
+    ensure!(
+        me.status() == 401,
+        "a session of the lost account {lost_id} answered {} for the new account with its id",
+        me.status()
+    );
+    println!(
+        "drill: the new account {successor} reuses a lost account's id; the lost account's session is refused (401)"
+    );
     Ok(())
 }
 
@@ -318,12 +411,15 @@ async fn check_served_through_the_api(site: &Site, load: &Load, present: &BTreeS
         .filter_map(|w| w.record.strip_prefix("user|")?.strip_suffix('|'))
         .collect();
     // Three at most: logins are limited to five a minute per address.
-    let sample: BTreeSet<&str> = [users.first(), users.get(users.len() / 2), users.last()].into_iter().flatten().copied().collect();
+    let sample: BTreeSet<&str> =
+        [users.first(), users.get(users.len() / 2), users.last()].into_iter().flatten().copied().collect();
     for username in sample {
         let (api, client) = (&site.booted.site, site.booted.site.client());
         let token = api.csrf_token(&client).await?;
         let login = json!({"username": username, "password": PASSWORD});
-        let id = post(api, &client, "/api/auth/login", &token, &login).await?.0["user"]["id"].as_i64().context("no user id")?;
+        let id = post(api, &client, "/api/auth/login", &token, &login).await?.0["user"]["id"]
+            .as_i64()
+            .context("no user id")?;
         let progress = api.get_json(&client, &format!("/api/users/{id}/progress")).await?;
         let achievements = api.get_json(&client, &format!("/api/users/{id}/achievements")).await?;
         let slugs = progress["completed"].as_array().into_iter().flatten().filter_map(Value::as_str);
@@ -334,7 +430,9 @@ async fn check_served_through_the_api(site: &Site, load: &Load, present: &BTreeS
             .collect();
         let held: BTreeSet<Record> = present
             .iter()
-            .filter(|r| r.starts_with(&format!("progress|{username}|")) || r.starts_with(&format!("achievement|{username}|")))
+            .filter(|r| {
+                r.starts_with(&format!("progress|{username}|")) || r.starts_with(&format!("achievement|{username}|"))
+            })
             .cloned()
             .collect();
         ensure!(served == held, "{username}: the API serves {served:?}, the database holds {held:?}");
@@ -353,12 +451,22 @@ fn metric(text: &str, name: &str) -> Option<String> {
 
 async fn the_backup_result_reaches_node_exporter(site: &Site) -> Result<()> {
     let scrape = "exec 3<>/dev/tcp/127.0.0.1/9100 && printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3";
-    let served = site.booted.stack.exec("node-exporter", &["bash", "-c", scrape], Duration::from_secs(30)).await?.stdout;
-    ensure!(metric(&served, "stackproof_backup_last_run_success").as_deref() == Some("1"), "node-exporter does not report a successful run");
+    let served =
+        site.booted.stack.exec("node-exporter", &["bash", "-c", scrape], Duration::from_secs(30)).await?.stdout;
+    ensure!(
+        metric(&served, "stackproof_backup_last_run_success").as_deref() == Some("1"),
+        "node-exporter does not report a successful run"
+    );
     for name in ["last_success_timestamp_seconds", "last_run_timestamp_seconds", "duration_seconds", "size_bytes"] {
-        ensure!(metric(&served, &format!("stackproof_backup_{name}")).is_some(), "node-exporter does not serve stackproof_backup_{name}");
+        ensure!(
+            metric(&served, &format!("stackproof_backup_{name}")).is_some(),
+            "node-exporter does not serve stackproof_backup_{name}"
+        );
     }
-    ensure!(metric(&served, "node_textfile_scrape_error").as_deref() == Some("0"), "node-exporter cannot read the textfile");
+    ensure!(
+        metric(&served, "node_textfile_scrape_error").as_deref() == Some("0"),
+        "node-exporter cannot read the textfile"
+    );
     Ok(())
 }
 
@@ -367,14 +475,23 @@ async fn a_failed_run_is_reported_and_keeps_the_last_success(site: &Site) -> Res
     let read = "flock /var/cache/backup/lock cat /var/lib/node-exporter/textfile/stackproof_backup.prom";
     let before = site.in_sidecar(read).await?;
     let missing = ["env", "STOCKAPP_DATABASE=/var/lib/stockapp/missing.db", "backup-now"];
-    ensure!(site.booted.stack.exec("backup", &missing, Duration::from_secs(120)).await.is_err(), "a backup of a missing database succeeded");
+    ensure!(
+        site.booted.stack.exec("backup", &missing, Duration::from_secs(120)).await.is_err(),
+        "a backup of a missing database succeeded"
+    );
     let after = site.in_sidecar(read).await?;
-    ensure!(metric(&after, "stackproof_backup_last_run_success").as_deref() == Some("0"), "the failed run is not reported:\n{after}");
+    ensure!(
+        metric(&after, "stackproof_backup_last_run_success").as_deref() == Some("0"),
+        "the failed run is not reported:\n{after}"
+    );
     for kept in ["stackproof_backup_last_success_timestamp_seconds", "stackproof_backup_size_bytes"] {
         let (was, is) = (metric(&before, kept), metric(&after, kept));
         ensure!(was.is_some() && was == is, "{kept} went from {was:?} to {is:?} on a failed run");
     }
-    ensure!(site.booted.stack.exec("backup", &["backup-health"], Duration::from_secs(30)).await.is_err(), "the healthcheck passes after a failed run");
+    ensure!(
+        site.booted.stack.exec("backup", &["backup-health"], Duration::from_secs(30)).await.is_err(),
+        "the healthcheck passes after a failed run"
+    );
     Ok(())
 }
 
@@ -409,7 +526,10 @@ async fn refused(site: &Site, snapshot: &str, overrides: &[(&str, &str)], expect
         Err(other) => return Err(other.into()),
     };
     ensure!(said.contains(expected), "the restore failed without saying {expected:?}:\n{said}");
-    ensure!(said.contains(&format!("the live database {DATABASE} was not touched")), "the restore did not say the live database is intact:\n{said}");
+    ensure!(
+        said.contains(&format!("the live database {DATABASE} was not touched")),
+        "the restore did not say the live database is intact:\n{said}"
+    );
     let after = site.in_sidecar(fingerprint).await?;
     ensure!(before == after, "the live database changed:\nbefore: {before}\nafter: {after}");
     println!("  {}", last_line(&said));
@@ -431,7 +551,8 @@ async fn a_wrong_password_is_refused(site: &Site) -> Result<()> {
     let wrong = dir.path().join("restic_password");
     std::fs::write(&wrong, "not the repository's password")?;
     std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o444))?;
-    refused(site, "latest", &[("RESTIC_PASSWORD_PATH", &wrong.to_string_lossy())], "wrong password or no key found").await
+    refused(site, "latest", &[("RESTIC_PASSWORD_PATH", &wrong.to_string_lossy())], "wrong password or no key found")
+        .await
 }
 
 async fn an_unknown_snapshot_is_refused(site: &Site) -> Result<()> {

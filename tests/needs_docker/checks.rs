@@ -53,11 +53,16 @@ pub fn edge_trial<C: Booted>(check: &'static EdgeCheck) -> Trial<C> {
         (Needs::Write, false) => Phase::Write,
         _ => Phase::Read,
     };
-    Trial::new(label(check), Box::new(move |context: &C| Box::pin(async move {
-        let booted = context.booted();
-        let target = Target { site: &booted.site, stack: Some(&booted.stack), min_days_left: MIN_DAYS_LEFT };
-        outcome(edge::run(check, &target).await)
-    })))
+    Trial::new(
+        label(check),
+        Box::new(move |context: &C| {
+            Box::pin(async move {
+                let booted = context.booted();
+                let target = Target { site: &booted.site, stack: Some(&booted.stack), min_days_left: MIN_DAYS_LEFT };
+                outcome(edge::run(check, &target).await)
+            })
+        }),
+    )
     .in_phase(phase)
 }
 
@@ -78,21 +83,37 @@ pub fn hardening_trials<C: Inspected>() -> Vec<Trial<C>> {
     let mut trials: Vec<Trial<C>> = hardening::rules::ALL
         .iter()
         .map(|rule| {
-            Trial::new(format!("hardening::{}", label(rule)), Box::new(move |context: &C| Box::pin(async move {
-                let containers = containers(context.stack(), context.project()).await?;
-                outcome(containers.iter().flat_map(|c| (rule.run)(c)).collect())
-            })))
+            Trial::new(
+                format!("hardening::{}", label(rule)),
+                Box::new(move |context: &C| {
+                    Box::pin(async move {
+                        let containers = containers(context.stack(), context.project()).await?;
+                        outcome(containers.iter().flat_map(|c| (rule.run)(c)).collect())
+                    })
+                }),
+            )
         })
         .collect();
-    trials.push(Trial::new("hardening::every-service-has-a-container-inspected", Box::new(|context: &C| Box::pin(async move {
-        let containers = containers(context.stack(), context.project()).await?;
-        let services: std::collections::BTreeSet<&str> = containers.iter().filter_map(|c| c.facts.service()).collect();
-        let wanted: Vec<&str> = context.project().services().map(|(name, _)| name).filter(|name| !services.contains(name)).collect();
-        if !wanted.is_empty() && !wanted.iter().all(|w| profile_only(context.project(), w)) {
-            return Err(format!("services with no container to inspect: {wanted:?}"));
-        }
-        Ok(())
-    }))));
+    trials.push(Trial::new(
+        "hardening::every-service-has-a-container-inspected",
+        Box::new(|context: &C| {
+            Box::pin(async move {
+                let containers = containers(context.stack(), context.project()).await?;
+                let services: std::collections::BTreeSet<&str> =
+                    containers.iter().filter_map(|c| c.facts.service()).collect();
+                let wanted: Vec<&str> = context
+                    .project()
+                    .services()
+                    .map(|(name, _)| name)
+                    .filter(|name| !services.contains(name))
+                    .collect();
+                if !wanted.is_empty() && !wanted.iter().all(|w| profile_only(context.project(), w)) {
+                    return Err(format!("services with no container to inspect: {wanted:?}"));
+                }
+                Ok(())
+            })
+        }),
+    ));
     trials
 }
 
@@ -104,15 +125,25 @@ fn profile_only(project: &Project, service: &str) -> bool {
 /// The trial of live monitoring check `check`.
 pub fn live_trial<C: Booted>(check: &'static LiveCheck) -> Trial<C> {
     let phase = if check.run.disrupts { Phase::Disrupt } else { Phase::Read };
-    Trial::new(format!("monitoring::{}", label(check)), Box::new(move |context: &C| Box::pin(async move {
-        let booted = context.booted();
-        let monitoring = Monitoring { stack: &booted.stack, site: &booted.site };
-        let problems: Vec<Problem> = (check.run.look)(&monitoring).await.map_err(|e| format!("could not be observed: {e}"))?;
-        if problems.is_empty() {
-            return Ok(());
-        }
-        Err(problems.iter().map(|p| format!("{}: [{}] {}\n    fix: {}", p.url, check.label(), p.message, check.fix)).collect::<Vec<_>>().join("\n"))
-    })))
+    Trial::new(
+        format!("monitoring::{}", label(check)),
+        Box::new(move |context: &C| {
+            Box::pin(async move {
+                let booted = context.booted();
+                let monitoring = Monitoring { stack: &booted.stack, site: &booted.site };
+                let problems: Vec<Problem> =
+                    (check.run.look)(&monitoring).await.map_err(|e| format!("could not be observed: {e}"))?;
+                if problems.is_empty() {
+                    return Ok(());
+                }
+                Err(problems
+                    .iter()
+                    .map(|p| format!("{}: [{}] {}\n    fix: {}", p.url, check.label(), p.message, check.fix))
+                    .collect::<Vec<_>>()
+                    .join("\n"))
+            })
+        }),
+    )
     .in_phase(phase)
 }
 
@@ -148,19 +179,31 @@ pub fn env_text<'a>(base: &str, values: impl Iterator<Item = (impl AsRef<str>, &
 
 /// Waits until every service of `stack` is running and, where it has a healthcheck, healthy.
 pub async fn wait_until_healthy(stack: &Stack) -> Result<(), String> {
-    stackproof::wait::until("every container healthy again", Duration::from_secs(120), Duration::from_secs(1), || async {
-        match stack.containers().await {
-            Ok(all) => {
-                let sick: Vec<String> = all
-                    .iter()
-                    .filter(|r| r.service != "migrate" && (r.state != "running" || !(r.health.is_empty() || r.health == "healthy")))
-                    .map(|r| format!("{} {} {}", r.name, r.state, r.health))
-                    .collect();
-                if sick.is_empty() { stackproof::wait::Probe::Ready(()) } else { stackproof::wait::Probe::Pending(sick.join(", ")) }
+    stackproof::wait::until(
+        "every container healthy again",
+        Duration::from_secs(120),
+        Duration::from_secs(1),
+        || async {
+            match stack.containers().await {
+                Ok(all) => {
+                    let sick: Vec<String> = all
+                        .iter()
+                        .filter(|r| {
+                            r.service != "migrate"
+                                && (r.state != "running" || !(r.health.is_empty() || r.health == "healthy"))
+                        })
+                        .map(|r| format!("{} {} {}", r.name, r.state, r.health))
+                        .collect();
+                    if sick.is_empty() {
+                        stackproof::wait::Probe::Ready(())
+                    } else {
+                        stackproof::wait::Probe::Pending(sick.join(", "))
+                    }
+                }
+                Err(e) => stackproof::wait::Probe::Pending(e.to_string()),
             }
-            Err(e) => stackproof::wait::Probe::Pending(e.to_string()),
-        }
-    })
+        },
+    )
     .await
     .map_err(|e| e.to_string())
 }

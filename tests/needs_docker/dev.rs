@@ -82,8 +82,16 @@ async fn serves(dev: &Dev) -> Result<()> {
     // Images labelled with a stack's unique project would be new images at every boot, leaving
     // the previous ones dangling on the CI host.
     let format = "{{index .Config.Labels \"com.docker.compose.project\"}}";
-    let label = dev.stack.docker(&["image", "inspect", "--format", format, "stackproof/app:dev"], Duration::from_secs(30)).await?.stdout;
-    ensure!(label.trim() == stackproof::stack::BUILD_PROJECT, "stackproof/app:dev was built under project {label:?}, not {:?}", stackproof::stack::BUILD_PROJECT);
+    let label = dev
+        .stack
+        .docker(&["image", "inspect", "--format", format, "stackproof/app:dev"], Duration::from_secs(30))
+        .await?
+        .stdout;
+    ensure!(
+        label.trim() == stackproof::stack::BUILD_PROJECT,
+        "stackproof/app:dev was built under project {label:?}, not {:?}",
+        stackproof::stack::BUILD_PROJECT
+    );
     Ok(())
 }
 

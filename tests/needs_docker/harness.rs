@@ -25,7 +25,11 @@ fn broken(profile: &str) -> StackSpec {
 }
 
 fn healthy(label: &str) -> StackSpec {
-    StackSpec::new(label, &[repo::path("fixtures/stacks/healthy/compose.yml")]).with_wait("init", Ready::Completed, Duration::from_secs(30))
+    StackSpec::new(label, &[repo::path("fixtures/stacks/healthy/compose.yml")]).with_wait(
+        "init",
+        Ready::Completed,
+        Duration::from_secs(30),
+    )
 }
 
 /// The suite (no context: each trial boots what it needs).
@@ -94,7 +98,9 @@ async fn missing_file_named(_: &()) -> Result<()> {
 }
 
 async fn unreachable_engine(_: &()) -> Result<()> {
-    let error = stackproof::docker::engine(Some("unix:///nonexistent/docker.sock")).err().context("an engine answered at a path that does not exist")?;
+    let error = stackproof::docker::engine(Some("unix:///nonexistent/docker.sock"))
+        .err()
+        .context("an engine answered at a path that does not exist")?;
     ensure!(error.to_string().contains("/nonexistent/docker.sock"), "{error}");
     Ok(())
 }
@@ -113,19 +119,32 @@ pub fn child() -> ! {
 }
 
 async fn ctrl_c_tears_down(_: &()) -> Result<()> {
-    let mut child = Command::new(std::env::current_exe()?).env(CHILD, "1").stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
+    let mut child = Command::new(std::env::current_exe()?)
+        .env(CHILD, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
     let stdout = child.stdout.take().context("child stdout")?;
     let project = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().map_while(Result::ok).find_map(|line| line.strip_prefix(CHILD_MARKER).map(str::to_owned))
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix(CHILD_MARKER).map(str::to_owned))
     })
     .await?
     .context("the child never reported its stack up")?;
-    ensure!(!stack::containers_of(&project).map_err(anyhow::Error::msg)?.is_empty(), "the child's stack {project} is not running");
+    ensure!(
+        !stack::containers_of(&project).map_err(anyhow::Error::msg)?.is_empty(),
+        "the child's stack {project} is not running"
+    );
     let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status()?;
     ensure!(sent.success(), "could not signal the child");
     let status = tokio::task::spawn_blocking(move || child.wait()).await??;
     ensure!(status.code() == Some(130), "the child exits 130 after teardown, got {status}");
-    ensure!(stack::containers_of(&project).map_err(anyhow::Error::msg)?.is_empty(), "Ctrl-C left containers of {project}");
+    ensure!(
+        stack::containers_of(&project).map_err(anyhow::Error::msg)?.is_empty(),
+        "Ctrl-C left containers of {project}"
+    );
     Ok(())
 }
 

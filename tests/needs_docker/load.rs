@@ -48,10 +48,18 @@ pub fn suites() -> Vec<Suite<Load>> {
             .requires(Requirement::Docker)
             .weighing(CAPACITY / 2)
             .with(trial!("the-smoke-profile-holds-every-threshold-and-writes-every-report", Load, smoke_holds)),
-        Suite::new("load-slow", || Box::pin(async { boot("load-slow", true).await.map_err(|e| format!("{e:#}")) }), down)
-            .requires(Requirement::Docker)
-            .weighing(CAPACITY / 4)
-            .with(trial!("an-app-answering-late-breaks-the-latency-thresholds-by-a-stated-margin", Load, slow_breaks)),
+        Suite::new(
+            "load-slow",
+            || Box::pin(async { boot("load-slow", true).await.map_err(|e| format!("{e:#}")) }),
+            down,
+        )
+        .requires(Requirement::Docker)
+        .weighing(CAPACITY / 4)
+        .with(trial!(
+            "an-app-answering-late-breaks-the-latency-thresholds-by-a-stated-margin",
+            Load,
+            slow_breaks
+        )),
     ]
 }
 
@@ -93,12 +101,18 @@ async fn smoke_holds(load: &Load) -> Result<()> {
 fn slow_app_overlay(dir: &Path) -> Result<PathBuf> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
     let config = std::fs::read_to_string(repo::path("app/gunicorn.conf.py"))?;
-    ensure!(!config.contains("def pre_request"), "gunicorn.conf.py has its own pre_request: the mutant would replace it");
+    ensure!(
+        !config.contains("def pre_request"),
+        "gunicorn.conf.py has its own pre_request: the mutant would replace it"
+    );
     let mutated = dir.join("gunicorn.conf.py");
     std::fs::write(&mutated, config + SLOW_REQUESTS)?;
     std::fs::set_permissions(&mutated, std::fs::Permissions::from_mode(0o644))?;
     let overlay = dir.join("slow-app.yml");
-    std::fs::write(&overlay, format!("services:\n  app:\n    volumes:\n      - {}:/srv/app/gunicorn.conf.py:ro\n", mutated.display()))?;
+    std::fs::write(
+        &overlay,
+        format!("services:\n  app:\n    volumes:\n      - {}:/srv/app/gunicorn.conf.py:ro\n", mutated.display()),
+    )?;
     Ok(overlay)
 }
 

@@ -15,7 +15,11 @@ const NO_ENGINE: (&str, &str) = ("DOCKER_HOST", "unix:///nonexistent/docker.sock
 
 async fn prepare(envs: &[(&str, &str)]) -> Result<Finished> {
     let mut script = Command::new("bash");
-    script.arg(repo::path("ci/prepare.sh")).env_remove("CI").env_remove("STACKPROOF_REQUIRE_DOCKER").envs(envs.iter().copied());
+    script
+        .arg(repo::path("ci/prepare.sh"))
+        .env_remove("CI")
+        .env_remove("STACKPROOF_REQUIRE_DOCKER")
+        .envs(envs.iter().copied());
     Ok(command::run_unchecked(script, Duration::from_secs(900)).await?)
 }
 
@@ -40,7 +44,11 @@ async fn warns_where_optional(_: &()) -> Result<()> {
     ensure!(output.success, "{}", output.stderr);
     ensure!(output.stderr.contains("WARNING") && output.stderr.contains("SKIPPED"), "{}", output.stderr);
     let nonsense = prepare(&[NO_ENGINE, ("CI", "maybe")]).await?;
-    ensure!(!nonsense.success && nonsense.stderr.contains("CI=maybe"), "an unreadable CI value was not refused: {}", nonsense.stderr);
+    ensure!(
+        !nonsense.success && nonsense.stderr.contains("CI=maybe"),
+        "an unreadable CI value was not refused: {}",
+        nonsense.stderr
+    );
     Ok(())
 }
 

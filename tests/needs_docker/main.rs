@@ -3,11 +3,11 @@
 //! boot side by side; every check is its own test (`cargo test --test needs_docker <name>`
 //! boots only the suites it needs).
 
-#[path = "../common/mod.rs"]
-mod common;
 mod acme;
 mod backup;
 mod checks;
+#[path = "../common/mod.rs"]
+mod common;
 mod dev;
 mod harness;
 mod load;
@@ -25,7 +25,8 @@ fn main() {
         harness::child();
     }
     // The longest first: the whole run lasts at least as long as the prod suite.
-    let mut suites: Vec<Box<dyn AnySuite>> = vec![Box::new(prod::suite()), Box::new(backup::suite()), Box::new(acme::suite())];
+    let mut suites: Vec<Box<dyn AnySuite>> =
+        vec![Box::new(prod::suite()), Box::new(backup::suite()), Box::new(acme::suite())];
     suites.extend(mutants::suites());
     suites.extend(load::suites().into_iter().map(|s| Box::new(s) as Box<dyn AnySuite>));
     suites.push(Box::new(monitoring_config::suite()));

@@ -19,7 +19,8 @@ use crate::common::case_problems;
 
 /// Builds the two production images the tools come from, and the checks image on top.
 async fn images() -> Result<(), String> {
-    let spec = StackSpec::new("monitoring-images", &[repo::path("compose.prod.yml")]).with_env("SERVER_NAME", prod::SERVER_NAME);
+    let spec = StackSpec::new("monitoring-images", &[repo::path("compose.prod.yml")])
+        .with_env("SERVER_NAME", prod::SERVER_NAME);
     spec.build_images(&["prometheus", "alertmanager"]).await.map_err(|e| e.to_string())?;
     let mut checks = Command::new("docker");
     checks.args(["build", "--quiet", "--tag", config::PROMETHEUS_TOOLS]).arg(repo::path("fixtures/monitoring/checks"));
@@ -34,22 +35,31 @@ async fn boot() -> Result<Tools, String> {
 
 /// The suite.
 pub fn suite() -> Suite<Tools> {
-    let mut suite = Suite::new("monitoring-config", || Box::pin(boot()), |_tools: Tools| Box::pin(async { Ok(()) })).requires(Requirement::Docker);
+    let mut suite = Suite::new("monitoring-config", || Box::pin(boot()), |_tools: Tools| Box::pin(async { Ok(()) }))
+        .requires(Requirement::Docker);
     for check in config::ALL {
         suite = suite.with(check_trial(check));
     }
     let cases = case::discover(&repo::path("fixtures/monitoring/broken")).unwrap_or_default();
     for case in cases {
-        suite = suite.with(Trial::new(format!("case::{}", case.name), Box::new(move |_: &Tools| {
-            let case = case.clone();
-            Box::pin(async move { case_fails(&case).await.map_err(|e| format!("{e:#}")) })
-        })));
+        suite = suite.with(Trial::new(
+            format!("case::{}", case.name),
+            Box::new(move |_: &Tools| {
+                let case = case.clone();
+                Box::pin(async move { case_fails(&case).await.map_err(|e| format!("{e:#}")) })
+            }),
+        ));
     }
     suite
 }
 
 fn check_trial(check: &'static ConfigCheck) -> Trial<Tools> {
-    Trial::new(label(check), Box::new(move |tools: &Tools| Box::pin(async move { outcome((check.run)(tools).await.map_err(|e| e.to_string())?) })))
+    Trial::new(
+        label(check),
+        Box::new(move |tools: &Tools| {
+            Box::pin(async move { outcome((check.run)(tools).await.map_err(|e| e.to_string())?) })
+        }),
+    )
 }
 
 /// The case laid over a scratch copy of deploy/ and docs/, judged by every configuration check.

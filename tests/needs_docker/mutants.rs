@@ -29,7 +29,8 @@ const TREE: [&str; 6] = ["compose.prod.yml", ".env.example", "deploy", "app", "f
 const AREAS: [&str; 1] = ["edge"];
 
 /// Services an edge-only group does without: nothing in scope looks at them.
-const NOT_NEEDED_FOR_EDGE: [&str; 6] = ["prometheus", "alertmanager", "node-exporter", "nginx-exporter", "blackbox", "backup"];
+const NOT_NEEDED_FOR_EDGE: [&str; 6] =
+    ["prometheus", "alertmanager", "node-exporter", "nginx-exporter", "blackbox", "backup"];
 
 /// One group's booted stack and the checks' findings on it, computed once.
 pub struct Mutant {
@@ -80,7 +81,11 @@ fn groups(entries: Vec<Case>) -> Vec<Vec<Case>> {
                         && other.expect.fails.keys().all(|id| !entry.expect.fails.contains_key(id))
                         && other.expect.stack.env.keys().all(|k| !entry.expect.stack.env.contains_key(k))
                         && (other.expect.stack.overlay.is_none() || entry.expect.stack.overlay.is_none())
-                        && other.files().ok().zip(entry.files().ok()).is_some_and(|(a, b)| a.iter().all(|f| !b.contains(f)))
+                        && other
+                            .files()
+                            .ok()
+                            .zip(entry.files().ok())
+                            .is_some_and(|(a, b)| a.iter().all(|f| !b.contains(f)))
                 })
         };
         match groups.iter_mut().find(|g| fits(g)) {
@@ -95,7 +100,9 @@ fn groups(entries: Vec<Case>) -> Vec<Vec<Case>> {
 fn edits_compose(group: &[Case], entry: &Case) -> bool {
     let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
     for edit in group.iter().chain(std::iter::once(entry)).flat_map(|c| &c.expect.edits) {
-        let text = texts.entry(edit.file.clone()).or_insert_with(|| std::fs::read_to_string(repo::path(&edit.file.to_string_lossy())).unwrap_or_default());
+        let text = texts
+            .entry(edit.file.clone())
+            .or_insert_with(|| std::fs::read_to_string(repo::path(&edit.file.to_string_lossy())).unwrap_or_default());
         if !text.contains(&edit.from) {
             return false;
         }
@@ -107,8 +114,12 @@ fn edits_compose(group: &[Case], entry: &Case) -> bool {
 /// The checks that run on a group: each entry's scope, else every check of the kinds named.
 fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
     let explicit: BTreeSet<&str> = cases.iter().flat_map(|c| c.expect.stack.scope.iter().map(String::as_str)).collect();
-    let kinds: BTreeSet<Kind> = cases.iter().flat_map(|c| c.expect.fails.keys()).filter_map(|id| checkmod::find(id)).map(|m| m.kind).collect();
-    checkmod::catalog().into_iter().filter(|m| if explicit.is_empty() { kinds.contains(&m.kind) } else { explicit.contains(m.id) }).collect()
+    let kinds: BTreeSet<Kind> =
+        cases.iter().flat_map(|c| c.expect.fails.keys()).filter_map(|id| checkmod::find(id)).map(|m| m.kind).collect();
+    checkmod::catalog()
+        .into_iter()
+        .filter(|m| if explicit.is_empty() { kinds.contains(&m.kind) } else { explicit.contains(m.id) })
+        .collect()
 }
 
 /// One suite per group.
@@ -116,31 +127,43 @@ pub fn suites() -> Vec<Box<dyn AnySuite>> {
     let entries = match entries() {
         Ok(entries) => entries,
         Err(error) => {
-            let broken = Suite::plain("mutants").with(Trial::new("catalog-loads", Box::new(move |_: &()| {
-                let error = format!("{error:#}");
-                Box::pin(async move { Err(error) })
-            })));
+            let broken = Suite::plain("mutants").with(Trial::new(
+                "catalog-loads",
+                Box::new(move |_: &()| {
+                    let error = format!("{error:#}");
+                    Box::pin(async move { Err(error) })
+                }),
+            ));
             return vec![Box::new(broken)];
         }
     };
-    groups(entries).into_iter().enumerate().map(|(n, group)| Box::new(suite(n + 1, group)) as Box<dyn AnySuite>).collect()
+    groups(entries)
+        .into_iter()
+        .enumerate()
+        .map(|(n, group)| Box::new(suite(n + 1, group)) as Box<dyn AnySuite>)
+        .collect()
 }
 
 fn suite(number: usize, cases: Vec<Case>) -> Suite<Mutant> {
     let name = format!("mutants-{number}");
     let tag = format!("mutant-{number}");
     let boot_cases = cases.clone();
-    let mut suite = Suite::new(&name, move || Box::pin(async move { boot(&tag, boot_cases).await.map_err(|e| format!("{e:#}")) }), |m: Mutant| {
-        Box::pin(async move { m.booted.down().await.map_err(|e| e.to_string()) })
-    })
+    let mut suite = Suite::new(
+        &name,
+        move || Box::pin(async move { boot(&tag, boot_cases).await.map_err(|e| format!("{e:#}")) }),
+        |m: Mutant| Box::pin(async move { m.booted.down().await.map_err(|e| e.to_string()) }),
+    )
     .requires(Requirement::Docker)
     .weighing(2);
     for case in &cases {
         let name = case.name.clone();
-        suite = suite.with(Trial::new(case.name.clone(), Box::new(move |m: &Mutant| {
-            let name = name.clone();
-            Box::pin(async move { judge(m, &name).await.map_err(|e| format!("{e:#}")) })
-        })));
+        suite = suite.with(Trial::new(
+            case.name.clone(),
+            Box::new(move |m: &Mutant| {
+                let name = name.clone();
+                Box::pin(async move { judge(m, &name).await.map_err(|e| format!("{e:#}")) })
+            }),
+        ));
     }
     suite.with(crate::trial!("verify-agrees-on-the-read-only-checks", Mutant, verify_agrees))
 }
@@ -165,7 +188,8 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
     let scope = scope_of(&cases);
     if scope.iter().all(|m| m.kind == Kind::Edge) {
         let file = tree.path().join("overlay-edge-only.yml");
-        let services: String = NOT_NEEDED_FOR_EDGE.iter().map(|s| format!("  {s}:\n    deploy: {{replicas: 0}}\n")).collect();
+        let services: String =
+            NOT_NEEDED_FOR_EDGE.iter().map(|s| format!("  {s}:\n    deploy: {{replicas: 0}}\n")).collect();
         std::fs::write(&file, format!("services:\n{services}"))?;
         overlays.push(file);
     }
@@ -184,8 +208,17 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
     let mut files: Vec<PathBuf> = vec![compose];
     files.extend(overlays);
     let env_file = tree.path().join("env.project");
-    std::fs::write(&env_file, checks::env_text(&std::fs::read_to_string(tree.path().join(".env.example"))?, env.iter()))?;
-    let project = Project::load(&ProjectOptions { dir: tree.path().to_path_buf(), compose: files, env_file: Some(env_file), config: None }).await?;
+    std::fs::write(
+        &env_file,
+        checks::env_text(&std::fs::read_to_string(tree.path().join(".env.example"))?, env.iter()),
+    )?;
+    let project = Project::load(&ProjectOptions {
+        dir: tree.path().to_path_buf(),
+        compose: files,
+        env_file: Some(env_file),
+        config: None,
+    })
+    .await?;
     Ok(Mutant { booted, project, scope, cases, findings: OnceCell::new(), _tree: tree })
 }
 
@@ -200,7 +233,9 @@ async fn findings(m: &Mutant) -> &[Finding] {
         .get_or_init(|| async {
             let target = Target { site: &m.booted.site, stack: Some(&m.booted.stack), min_days_left: MIN_DAYS_LEFT };
             let mut found = Vec::new();
-            for check in edge::in_run_order(|_| true).into_iter().filter(|c| m.scope.iter().any(|s| std::ptr::eq(*s, &c.meta))) {
+            for check in
+                edge::in_run_order(|_| true).into_iter().filter(|c| m.scope.iter().any(|s| std::ptr::eq(*s, &c.meta)))
+            {
                 found.extend(edge::run(check, &target).await);
             }
             if m.scope.iter().any(|s| s.kind == Kind::Hardening) {
@@ -218,8 +253,10 @@ async fn findings(m: &Mutant) -> &[Finding] {
 async fn judge(m: &Mutant, name: &str) -> Result<()> {
     let case = m.cases.iter().find(|c| c.name == name).context("no such entry")?;
     let found = findings(m).await;
-    let others: BTreeSet<&String> = m.cases.iter().filter(|c| c.name != name).flat_map(|c| c.expect.fails.keys()).collect();
-    let relevant: Vec<Finding> = found.iter().filter(|f| !others.iter().any(|id| id.as_str() == f.check.id)).cloned().collect();
+    let others: BTreeSet<&String> =
+        m.cases.iter().filter(|c| c.name != name).flat_map(|c| c.expect.fails.keys()).collect();
+    let relevant: Vec<Finding> =
+        found.iter().filter(|f| !others.iter().any(|id| id.as_str() == f.check.id)).cloned().collect();
     let problems = case.expect.problems(&m.scope, &relevant);
     ensure!(problems.is_empty(), "entry {name} ({}):\n{}", case.dir.display(), problems.join("\n"));
     for finding in relevant.iter().filter(|f| case.expect.fails.contains_key(f.check.id)) {
@@ -243,13 +280,26 @@ async fn verify_agrees(m: &Mutant) -> Result<()> {
     let site = &m.booted.site;
     let output = Command::new(env!("CARGO_BIN_EXE_stackproof"))
         .args(["verify", "--base-url", &format!("https://127.0.0.1:{}", site.https_addr().port())])
-        .args(["--http-url", &format!("http://127.0.0.1:{}", site.http_addr().port()), "--server-name", site.server_name()])
+        .args([
+            "--http-url",
+            &format!("http://127.0.0.1:{}", site.http_addr().port()),
+            "--server-name",
+            site.server_name(),
+        ])
         .arg("--ca")
         .arg(m.booted.ca.ca_pem())
         .output()?;
     let said = String::from_utf8_lossy(&output.stdout).into_owned();
-    let failed_there: BTreeSet<&str> = reads.iter().copied().filter(|id| said.lines().any(|l| l.contains(&format!("[{id} ")))).collect();
-    ensure!(output.status.code() == Some(1) || failed_here.is_empty(), "verify exited {:?}, want 1:\n{said}", output.status.code());
-    ensure!(failed_here == failed_there, "in the harness {failed_here:?} failed, but verify reports {failed_there:?}:\n{said}");
+    let failed_there: BTreeSet<&str> =
+        reads.iter().copied().filter(|id| said.lines().any(|l| l.contains(&format!("[{id} ")))).collect();
+    ensure!(
+        output.status.code() == Some(1) || failed_here.is_empty(),
+        "verify exited {:?}, want 1:\n{said}",
+        output.status.code()
+    );
+    ensure!(
+        failed_here == failed_there,
+        "in the harness {failed_here:?} failed, but verify reports {failed_there:?}:\n{said}"
+    );
     Ok(())
 }

@@ -19,7 +19,8 @@ use crate::trial;
 const IMAGE: &str = "stackproof/proxy:prod";
 
 async fn build() -> Result<(), String> {
-    let spec = StackSpec::new("proxy-image", &[repo::path("compose.prod.yml")]).with_env("SERVER_NAME", prod::SERVER_NAME);
+    let spec =
+        StackSpec::new("proxy-image", &[repo::path("compose.prod.yml")]).with_env("SERVER_NAME", prod::SERVER_NAME);
     spec.build_images(&["proxy"]).await.map_err(|e| e.to_string())
 }
 
@@ -27,7 +28,11 @@ async fn build() -> Result<(), String> {
 pub fn suite() -> Suite<()> {
     Suite::new("proxy-config", || Box::pin(build()), |()| Box::pin(async { Ok(()) }))
         .requires(Requirement::Docker)
-        .with(trial!("the-real-config-passes-nginx-t-and-a-broken-copy-fails-with-its-line", (), nginx_t_passes_and_fails))
+        .with(trial!(
+            "the-real-config-passes-nginx-t-and-a-broken-copy-fails-with-its-line",
+            (),
+            nginx_t_passes_and_fails
+        ))
         .with(trial!("a-replica-that-appears-while-the-proxy-starts-joins-the-upstream", (), late_replica_joins))
 }
 
@@ -36,7 +41,16 @@ pub fn suite() -> Suite<()> {
 fn run_hardened(options: &[&str]) -> Command {
     let mut run = Command::new("docker");
     run.args(["run", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]);
-    run.args(["--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/lib/nginx", "-e", &format!("SERVER_NAME={}", prod::SERVER_NAME)]);
+    run.args([
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/run",
+        "--tmpfs",
+        "/var/lib/nginx",
+        "-e",
+        &format!("SERVER_NAME={}", prod::SERVER_NAME),
+    ]);
     run.args(options).arg(IMAGE);
     run
 }
@@ -54,7 +68,11 @@ async fn nginx_t(mounts: &[String]) -> Result<Finished> {
 
 async fn nginx_t_passes_and_fails(_: &()) -> Result<()> {
     let real = nginx_t(&[]).await?;
-    ensure!(real.success && real.stderr.contains("test is successful"), "nginx -t failed on the real config: {}", real.stderr);
+    ensure!(
+        real.success && real.stderr.contains("test is successful"),
+        "nginx -t failed on the real config: {}",
+        real.stderr
+    );
     let original = std::fs::read_to_string(repo::path("deploy/nginx/conf.d/30-https.conf"))?;
     ensure!(original.contains("ssl_protocols TLSv1.2 TLSv1.3;"), "the mutation target is gone");
     let dir = tempfile::tempdir()?;
@@ -64,7 +82,11 @@ async fn nginx_t_passes_and_fails(_: &()) -> Result<()> {
     std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o644))?;
     let mutant = nginx_t(&[format!("{}:/etc/nginx/conf.d/30-https.conf:ro", broken.display())]).await?;
     ensure!(!mutant.success, "nginx -t accepted a missing semicolon");
-    ensure!(mutant.stderr.contains("/etc/nginx/conf.d/30-https.conf:"), "the error does not name the file and line: {}", mutant.stderr);
+    ensure!(
+        mutant.stderr.contains("/etc/nginx/conf.d/30-https.conf:"),
+        "the error does not name the file and line: {}",
+        mutant.stderr
+    );
     Ok(())
 }
 
@@ -90,16 +112,24 @@ async fn late_replica_joins(_: &()) -> Result<()> {
     let mut run = run_hardened(&["--detach", "--name", &name, "-e", "REPLICA_POLL_SECONDS=1", "-v", &getent]);
     let container = Running(name);
     command::run(std::mem::replace(&mut run, Command::new("true")), Duration::from_secs(60)).await?;
-    let both = wait::until("both replicas in the upstream", Duration::from_secs(15), Duration::from_millis(500), || async {
-        let mut read = Command::new("docker");
-        read.args(["exec", &container.0, "cat", "/run/nginx/upstream.conf"]);
-        match command::run(read, Duration::from_secs(10)).await {
-            Ok(read) if read.stdout.contains("server 10.99.0.2:8000") && read.stdout.contains("server 10.99.0.3:8000") => Probe::Ready(()),
-            Ok(read) => Probe::Pending(format!("the upstream lacks the replica that appeared at start:\n{}", read.stdout)),
-            Err(error) => Probe::Failed(format!("docker exec: {error}")),
-        }
-    })
-    .await;
+    let both =
+        wait::until("both replicas in the upstream", Duration::from_secs(15), Duration::from_millis(500), || async {
+            let mut read = Command::new("docker");
+            read.args(["exec", &container.0, "cat", "/run/nginx/upstream.conf"]);
+            match command::run(read, Duration::from_secs(10)).await {
+                Ok(read)
+                    if read.stdout.contains("server 10.99.0.2:8000")
+                        && read.stdout.contains("server 10.99.0.3:8000") =>
+                {
+                    Probe::Ready(())
+                }
+                Ok(read) => {
+                    Probe::Pending(format!("the upstream lacks the replica that appeared at start:\n{}", read.stdout))
+                }
+                Err(error) => Probe::Failed(format!("docker exec: {error}")),
+            }
+        })
+        .await;
     if let Err(error) = both {
         let mut logs = Command::new("docker");
         logs.args(["logs", &container.0]);

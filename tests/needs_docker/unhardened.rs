@@ -27,9 +27,13 @@ async fn boot() -> Result<Stack, String> {
 
 /// The suite.
 pub fn suite() -> Suite<Stack> {
-    Suite::new("unhardened", || Box::pin(boot()), |stack: Stack| Box::pin(async move { stack.down().await.map_err(|e| e.to_string()) }))
-        .requires(Requirement::Docker)
-        .with(trial!("every-runtime-rule-fails-on-its-count", Stack, every_rule_fails))
+    Suite::new(
+        "unhardened",
+        || Box::pin(boot()),
+        |stack: Stack| Box::pin(async move { stack.down().await.map_err(|e| e.to_string()) }),
+    )
+    .requires(Requirement::Docker)
+    .with(trial!("every-runtime-rule-fails-on-its-count", Stack, every_rule_fails))
 }
 
 async fn every_rule_fails(stack: &Stack) -> Result<()> {

@@ -39,7 +39,12 @@ fn shown_failing() -> Result<BTreeSet<String>> {
 fn every_check_is_shown_failing_by_a_case() -> Result<()> {
     let shown = shown_failing()?;
     let never: Vec<String> = check::catalog().iter().filter(|m| !shown.contains(m.id)).map(|m| m.label()).collect();
-    ensure!(never.is_empty(), "{} checks are never shown failing by a case under fixtures/:\n{}", never.len(), never.join("\n"));
+    ensure!(
+        never.is_empty(),
+        "{} checks are never shown failing by a case under fixtures/:\n{}",
+        never.len(),
+        never.join("\n")
+    );
     Ok(())
 }
 

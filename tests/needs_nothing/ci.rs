@@ -50,7 +50,10 @@ fn every_workflow_has_triggers_and_jobs_with_bounded_time() -> Result<()> {
         ensure!(workflow.get("on").is_some(), "{name}: no `on:` trigger");
         let jobs = workflow["jobs"].as_object().with_context(|| format!("{name}: no jobs"))?;
         for (job, definition) in jobs {
-            ensure!(definition["timeout-minutes"].as_u64().is_some_and(|m| m <= 90), "{name}: job {job} has no timeout <= 90 min");
+            ensure!(
+                definition["timeout-minutes"].as_u64().is_some_and(|m| m <= 90),
+                "{name}: job {job} has no timeout <= 90 min"
+            );
             ensure!(definition["steps"].as_array().is_some_and(|s| !s.is_empty()), "{name}: job {job} has no steps");
         }
     }
@@ -130,7 +133,9 @@ fn test_targets() -> Vec<String> {
 fn glob(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
-        Some((head, tail)) => name.strip_prefix(head).is_some_and(|rest| (0..=rest.len()).any(|i| rest.is_char_boundary(i) && glob(tail, &rest[i..]))),
+        Some((head, tail)) => name
+            .strip_prefix(head)
+            .is_some_and(|rest| (0..=rest.len()).any(|i| rest.is_char_boundary(i) && glob(tail, &rest[i..]))),
     }
 }
 
@@ -141,18 +146,38 @@ fn the_fast_job_runs_exactly_the_groups_that_need_no_engine() -> Result<()> {
     let targets = test_targets();
     ensure!(!targets.is_empty(), "Cargo.toml declares no [[test]] target");
     for target in &targets {
-        ensure!(["needs_nothing", "needs_compose", "needs_docker"].iter().any(|g| target.starts_with(g)), "test target {target} is not named for what it needs");
+        ensure!(
+            ["needs_nothing", "needs_compose", "needs_docker"].iter().any(|g| target.starts_with(g)),
+            "test target {target} is not named for what it needs"
+        );
     }
     let workflow = yaml::load(&repo::path("ci/workflows/pull-request.yml"))?;
     let fast = workflow["jobs"]["static"].clone();
     let commands = crate::common::workflow_commands(&serde_json::json!({"jobs": {"static": fast}}));
     let cargo_test = commands.iter().find(|c| c.contains("cargo test")).context("the static job runs no cargo test")?;
     let words: Vec<&str> = cargo_test.split_whitespace().collect();
-    let patterns: Vec<&str> = words.windows(2).filter(|w| w[0] == "--test").map(|w| w[1].trim_matches(['\'', '"'])).collect();
+    let patterns: Vec<&str> =
+        words.windows(2).filter(|w| w[0] == "--test").map(|w| w[1].trim_matches(['\'', '"'])).collect();
     let selected: Vec<&String> = targets.iter().filter(|t| patterns.iter().any(|p| glob(p, t))).collect();
     let wanted: Vec<&String> = targets.iter().filter(|t| !t.starts_with("needs_docker")).collect();
     ensure!(selected == wanted, "the fast job selects {selected:?}, but the targets needing no engine are {wanted:?}");
     ensure!(words.contains(&"--lib"), "the fast job does not run the unit tests: {cargo_test}");
+    Ok(())
+}
+
+/// Every job of every workflow sets STACKPROOF_REQUIRE_DOCKER to a true value: in CI, a test
+/// whose Docker engine or tool is missing fails instead of skipping.
+fn every_job_requires_every_test_to_run() -> Result<()> {
+    for (name, workflow) in workflows()? {
+        for (job, definition) in workflow["jobs"].as_object().into_iter().flatten() {
+            let value = definition["env"][stackproof::docker::REQUIRE_DOCKER_VAR].as_str().unwrap_or_default();
+            ensure!(
+                stackproof::docker::truthy(value) == Some(true),
+                "{name}: job {job} sets {}={value:?}, not a true value",
+                stackproof::docker::REQUIRE_DOCKER_VAR
+            );
+        }
+    }
     Ok(())
 }
 
@@ -164,10 +189,20 @@ fn globs_match_like_cargos() {
 /// The workflows, the README's commands and the grouping of test binaries.
 pub fn suite() -> stackproof::suite::Suite<()> {
     stackproof::suite::Suite::plain("ci")
-        .with(crate::common::test("every-workflow-has-triggers-and-jobs-with-bounded-time", every_workflow_has_triggers_and_jobs_with_bounded_time))
+        .with(crate::common::test(
+            "every-workflow-has-triggers-and-jobs-with-bounded-time",
+            every_workflow_has_triggers_and_jobs_with_bounded_time,
+        ))
         .with(crate::common::test("every-command-names-things-that-exist", every_command_names_things_that_exist))
         .with(crate::common::unit("a-renamed-test-target-is-caught", a_renamed_test_target_is_caught))
-        .with(crate::common::test("the-readme-gives-two-commands-and-ci-runs-the-test-one", the_readme_gives_two_commands_and_ci_runs_the_test_one))
-        .with(crate::common::test("the-fast-job-runs-exactly-the-groups-that-need-no-engine", the_fast_job_runs_exactly_the_groups_that_need_no_engine))
+        .with(crate::common::test(
+            "the-readme-gives-two-commands-and-ci-runs-the-test-one",
+            the_readme_gives_two_commands_and_ci_runs_the_test_one,
+        ))
+        .with(crate::common::test(
+            "the-fast-job-runs-exactly-the-groups-that-need-no-engine",
+            the_fast_job_runs_exactly_the_groups_that_need_no_engine,
+        ))
+        .with(crate::common::test("every-job-requires-every-test-to-run", every_job_requires_every_test_to_run))
         .with(crate::common::unit("globs-match-like-cargos", globs_match_like_cargos))
 }

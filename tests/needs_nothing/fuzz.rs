@@ -17,10 +17,43 @@ const CASES: usize = 1000;
 
 /// Fragments that tend to break parsers.
 const INSERTS: &[&[u8]] = &[
-    b":", b": ", b"{", b"}", b"[", b"]", b"\t", b"\0", b"-", b"- ", b"\n", b"\n  ", b"#", b"\"", b"'",
-    b"&a ", b"*a", b"<<: *a\n", b"!!binary ", b"? ", b"|", b">-\n", b"---\n", b"\\\n", b"${", b"$", b"=",
-    b"99999999999999999999999999999", b"-1e400", b"0x", b".nan", b"\xff", b"\xc3", b"FROM", b"USER 0\n",
-    b"<<EOF\n", b"export ",
+    b":",
+    b": ",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"\t",
+    b"\0",
+    b"-",
+    b"- ",
+    b"\n",
+    b"\n  ",
+    b"#",
+    b"\"",
+    b"'",
+    b"&a ",
+    b"*a",
+    b"<<: *a\n",
+    b"!!binary ",
+    b"? ",
+    b"|",
+    b">-\n",
+    b"---\n",
+    b"\\\n",
+    b"${",
+    b"$",
+    b"=",
+    b"99999999999999999999999999999",
+    b"-1e400",
+    b"0x",
+    b".nan",
+    b"\xff",
+    b"\xc3",
+    b"FROM",
+    b"USER 0\n",
+    b"<<EOF\n",
+    b"export ",
 ];
 
 /// xorshift64: tiny, fast and the same on every machine.
@@ -106,9 +139,7 @@ fn the_dockerfile_parser_survives_mutated_dockerfiles() {
 }
 
 fn the_env_file_parser_survives_mutated_env_files() {
-    fuzz(0x5eed_c0de_0003, "fixtures/policy/clean/.env.example", |path, bytes| {
-        EnvFile::parse(path, bytes).map(drop)
-    });
+    fuzz(0x5eed_c0de_0003, "fixtures/policy/clean/.env.example", |path, bytes| EnvFile::parse(path, bytes).map(drop));
 }
 
 fn the_harness_config_loader_survives_mutated_configs() {
@@ -120,8 +151,20 @@ fn the_harness_config_loader_survives_mutated_configs() {
 /// Every loader fuzzed.
 pub fn suite() -> stackproof::suite::Suite<()> {
     stackproof::suite::Suite::plain("fuzz")
-        .with(crate::common::unit("the-compose-loader-and-its-outline-survive-mutated-compose-files", the_compose_loader_and_its_outline_survive_mutated_compose_files))
-        .with(crate::common::unit("the-dockerfile-parser-survives-mutated-dockerfiles", the_dockerfile_parser_survives_mutated_dockerfiles))
-        .with(crate::common::unit("the-env-file-parser-survives-mutated-env-files", the_env_file_parser_survives_mutated_env_files))
-        .with(crate::common::unit("the-harness-config-loader-survives-mutated-configs", the_harness_config_loader_survives_mutated_configs))
+        .with(crate::common::unit(
+            "the-compose-loader-and-its-outline-survive-mutated-compose-files",
+            the_compose_loader_and_its_outline_survive_mutated_compose_files,
+        ))
+        .with(crate::common::unit(
+            "the-dockerfile-parser-survives-mutated-dockerfiles",
+            the_dockerfile_parser_survives_mutated_dockerfiles,
+        ))
+        .with(crate::common::unit(
+            "the-env-file-parser-survives-mutated-env-files",
+            the_env_file_parser_survives_mutated_env_files,
+        ))
+        .with(crate::common::unit(
+            "the-harness-config-loader-survives-mutated-configs",
+            the_harness_config_loader_survives_mutated_configs,
+        ))
 }

@@ -16,7 +16,12 @@ fn judge(case: &Case) -> Result<()> {
     let facts: Vec<ContainerFacts> = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
     let containers: Vec<Container> = facts
         .into_iter()
-        .map(|facts| Container { facts, allowance: Allowance::default(), internal: Default::default(), must_be_internal: Default::default() })
+        .map(|facts| Container {
+            facts,
+            allowance: Allowance::default(),
+            internal: Default::default(),
+            must_be_internal: Default::default(),
+        })
         .collect();
     case_problems(case, &stackproof::hardening::check(&containers))
 }
@@ -25,10 +30,13 @@ fn judge(case: &Case) -> Result<()> {
 pub fn suite() -> Suite<()> {
     let mut suite = Suite::plain("hardening-recorded");
     for case in case::discover(&repo::path("fixtures/hardening")).unwrap_or_default() {
-        suite = suite.with(Trial::new(format!("case::{}", case.name), Box::new(move |_: &()| {
-            let case = case.clone();
-            Box::pin(async move { judge(&case).map_err(|e| format!("{e:#}")) })
-        })));
+        suite = suite.with(Trial::new(
+            format!("case::{}", case.name),
+            Box::new(move |_: &()| {
+                let case = case.clone();
+                Box::pin(async move { judge(&case).map_err(|e| format!("{e:#}")) })
+            }),
+        ));
     }
     suite
 }

@@ -35,15 +35,19 @@ fn cases() -> Result<Vec<Case>> {
 pub fn suite() -> Suite<()> {
     let mut suite = Suite::plain("k8s");
     for rule in k8s::rules::ALL {
-        suite = suite.with(Trial::new(rule.label().replace(' ', "-"), Box::new(move |_: &()| Box::pin(async move {
-            rule_holds(rule).map_err(|e| format!("{e:#}"))
-        }))));
+        suite = suite.with(Trial::new(
+            rule.label().replace(' ', "-"),
+            Box::new(move |_: &()| Box::pin(async move { rule_holds(rule).map_err(|e| format!("{e:#}")) })),
+        ));
     }
     for case in cases().unwrap_or_default() {
-        suite = suite.with(Trial::new(format!("case::{}", case.name), Box::new(move |_: &()| {
-            let case = case.clone();
-            Box::pin(async move { case_fails(&case).map_err(|e| format!("{e:#}")) })
-        })));
+        suite = suite.with(Trial::new(
+            format!("case::{}", case.name),
+            Box::new(move |_: &()| {
+                let case = case.clone();
+                Box::pin(async move { case_fails(&case).map_err(|e| format!("{e:#}")) })
+            }),
+        ));
     }
     suite
         .with(test("every-case-folder-swaps-in-real-files", every_case_swaps_in_real_files))
@@ -53,7 +57,12 @@ pub fn suite() -> Suite<()> {
 fn rule_holds(rule: &'static k8s::rules::Rule) -> Result<()> {
     let manifests = load(None)?;
     let found = (rule.run)(&manifests);
-    ensure!(found.is_empty(), "{MANIFESTS} breaks {}:\n{}", rule.label(), found.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    ensure!(
+        found.is_empty(),
+        "{MANIFESTS} breaks {}:\n{}",
+        rule.label(),
+        found.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    );
     let shown = cases()?.iter().any(|c| c.expect.fails.contains_key(rule.id));
     ensure!(shown, "no case in {FIXTURES} makes {} fail: a rule never shown failing proves nothing", rule.label());
     Ok(())
@@ -70,7 +79,12 @@ fn every_case_swaps_in_real_files() -> Result<()> {
     ensure!(!cases.is_empty(), "no case in {FIXTURES}");
     for case in cases {
         for file in case.files()? {
-            ensure!(repo::path(MANIFESTS).join(&file).is_file(), "{FIXTURES}/{}/{} replaces no file of {MANIFESTS}", case.name, file.display());
+            ensure!(
+                repo::path(MANIFESTS).join(&file).is_file(),
+                "{FIXTURES}/{}/{} replaces no file of {MANIFESTS}",
+                case.name,
+                file.display()
+            );
         }
     }
     Ok(())
@@ -80,7 +94,17 @@ fn every_case_swaps_in_real_files() -> Result<()> {
 /// kind that is not there passes by default.
 fn every_known_kind_is_used() -> Result<()> {
     let manifests = load(None)?;
-    for kind in ["Namespace", "PersistentVolumeClaim", "Service", "Deployment", "Job", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "NetworkPolicy"] {
+    for kind in [
+        "Namespace",
+        "PersistentVolumeClaim",
+        "Service",
+        "Deployment",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Ingress",
+        "NetworkPolicy",
+    ] {
         ensure!(manifests.of_kind(kind).next().is_some(), "{MANIFESTS} holds no {kind}");
     }
     Ok(())
@@ -92,7 +116,10 @@ pub fn validate_suite() -> Suite<()> {
     let version = std::process::Command::new("python3").args(["-m", "kubernetes_validate", "--version"]).output();
     let missing = match version {
         Ok(output) if output.status.success() => None,
-        Ok(output) => Some(format!("python3 -m kubernetes_validate fails (run ci/prepare.sh): {}", String::from_utf8_lossy(&output.stderr).trim())),
+        Ok(output) => Some(format!(
+            "python3 -m kubernetes_validate fails (run ci/prepare.sh): {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
         Err(error) => Some(format!("python3 cannot run: {error}")),
     };
     Suite::plain("k8s-validate")

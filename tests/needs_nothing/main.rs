@@ -2,10 +2,10 @@
 //! catalog's coverage, loader fuzzing, load profiles, CI workflows, schemas. Every check and
 //! case is its own test (`cargo test --test needs_nothing <name>`).
 
-#[path = "../common/mod.rs"]
-mod common;
 mod catalog;
 mod ci;
+#[path = "../common/mod.rs"]
+mod common;
 mod fuzz;
 mod hardening;
 mod k8s;

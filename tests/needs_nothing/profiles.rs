@@ -40,7 +40,11 @@ fn every_profile_in_loadtests_loads_and_is_named_for_its_file() -> Result<()> {
 fn the_smoke_profile_is_short_and_the_nightly_one_long() -> Result<()> {
     let smoke = Profile::load(&repo::path("loadtests/smoke.yml"))?;
     let nightly = Profile::load(&repo::path("loadtests/nightly.yml"))?;
-    assert!(smoke.ramp_seconds + smoke.duration_seconds < 45, "smoke runs for {} s", smoke.ramp_seconds + smoke.duration_seconds);
+    assert!(
+        smoke.ramp_seconds + smoke.duration_seconds < 45,
+        "smoke runs for {} s",
+        smoke.ramp_seconds + smoke.duration_seconds
+    );
     assert!(smoke.users <= 10, "smoke has {} users", smoke.users);
     assert!(nightly.duration_seconds >= 300, "nightly holds for only {} s", nightly.duration_seconds);
     assert_eq!(smoke.thresholds.max_error_rate, 0.0, "throughput is void unless no request failed");
@@ -57,17 +61,29 @@ fn broken(edits: &[(&str, &str)]) -> Result<String> {
     Ok(text)
 }
 
-const SLOW_ACCOUNTS: [(&str, &str); 3] =
-    [("users: 6", "users: 18"), ("{min: 500, max: 1000}", "{min: 5000, max: 9000}"), ("{min: 300, max: 700}", "{min: 3000, max: 7000}")];
+const SLOW_ACCOUNTS: [(&str, &str); 3] = [
+    ("users: 6", "users: 18"),
+    ("{min: 500, max: 1000}", "{min: 5000, max: 9000}"),
+    ("{min: 300, max: 700}", "{min: 3000, max: 7000}"),
+];
 
 /// Each broken profile (edits of the smoke profile) and what its refusal must start with.
 const BROKEN: [(&[(&str, &str)], &str); 8] = [
     (&[("users: 6", "users: 0")], ":6: users is 0; it must be between 1 and 10000 concurrent users"),
-    (&[("users: 6", "users: 6\nspeed: 11")], ":7: unknown field `speed`, expected one of `name`, `description`, `users`"),
-    (&[("name: analysis", "name: shopping")], ":16: scenarios.2.name is \"shopping\"; it must be one of browse, account, analysis, front-page"),
+    (
+        &[("users: 6", "users: 6\nspeed: 11")],
+        ":7: unknown field `speed`, expected one of `name`, `description`, `users`",
+    ),
+    (
+        &[("name: analysis", "name: shopping")],
+        ":16: scenarios.2.name is \"shopping\"; it must be one of browse, account, analysis, front-page",
+    ),
     (&[("name: analysis", "name: browse")], ":16: scenarios.2.name repeats \"browse\""),
     (&[("{min: 300, max: 700}", "{min: 900, max: 700}")], ":18: scenarios.2.think_time_ms has min 900 above max 700"),
-    (&[("{min: 300, max: 700}", "{min: 0, max: 700}")], ":18: scenarios.2.think_time_ms.min is 0; analysis calls the API"),
+    (
+        &[("{min: 300, max: 700}", "{min: 0, max: 700}")],
+        ":18: scenarios.2.think_time_ms.min is 0; analysis calls the API",
+    ),
     (&[("users: 6", "users: 20")], ":6: users could send up to 38.0 API requests/s, above nginx's 20 per address"),
     (&SLOW_ACCOUNTS, ":7: ramp_seconds is 3; 6 users log in, more than nginx lets through in that time (5.2)"),
 ];
@@ -76,7 +92,10 @@ fn a_broken_profile_is_refused_naming_file_line_and_key() -> Result<()> {
     for (edits, says) in BROKEN {
         let text = broken(edits)?;
         let error = Profile::parse(Path::new("loadtests/broken.yml"), text.as_bytes()).unwrap_err().to_string();
-        assert!(error.starts_with(&format!("loadtests/broken.yml{says}")), "{error}\ndoes not start with: loadtests/broken.yml{says}");
+        assert!(
+            error.starts_with(&format!("loadtests/broken.yml{says}")),
+            "{error}\ndoes not start with: loadtests/broken.yml{says}"
+        );
     }
     Ok(())
 }
@@ -138,33 +157,63 @@ fn messages(observed: &Observed) -> Vec<(String, bool, String)> {
 
 fn a_run_inside_every_limit_passes_every_threshold() {
     let verdicts = messages(&observed(1000, 0, 120.0, 410.0));
-    assert_eq!(verdicts, [
-        ("p95_ms".to_owned(), true, "p95_ms: 120.0 ms is within the limit of 300 ms".to_owned()),
-        ("p99_ms".to_owned(), true, "p99_ms: 410.0 ms is within the limit of 800 ms".to_owned()),
-        ("max_error_rate".to_owned(), true, "max_error_rate: 0.00% (0 of 1000 requests failed) is within the limit of 0.00%".to_owned()),
-        ("min_rps".to_owned(), true, "min_rps: 50.0 req/s is within the limit of 20 req/s".to_owned()),
-    ]);
+    assert_eq!(
+        verdicts,
+        [
+            ("p95_ms".to_owned(), true, "p95_ms: 120.0 ms is within the limit of 300 ms".to_owned()),
+            ("p99_ms".to_owned(), true, "p99_ms: 410.0 ms is within the limit of 800 ms".to_owned()),
+            (
+                "max_error_rate".to_owned(),
+                true,
+                "max_error_rate: 0.00% (0 of 1000 requests failed) is within the limit of 0.00%".to_owned()
+            ),
+            ("min_rps".to_owned(), true, "min_rps: 50.0 req/s is within the limit of 20 req/s".to_owned()),
+        ]
+    );
 }
 
 fn a_breach_says_which_threshold_and_by_how_much() {
     let verdicts = messages(&observed(300, 0, 412.0, 800.0));
-    assert_eq!(verdicts[0], ("p95_ms".to_owned(), false, "p95_ms: 412.0 ms is above the limit of 300 ms by 112.0 ms (+37%)".to_owned()));
+    assert_eq!(
+        verdicts[0],
+        ("p95_ms".to_owned(), false, "p95_ms: 412.0 ms is above the limit of 300 ms by 112.0 ms (+37%)".to_owned())
+    );
     assert!(verdicts[1].1, "a figure exactly at its limit holds: {:?}", verdicts[1]);
-    assert_eq!(verdicts[3], ("min_rps".to_owned(), false, "min_rps: 15.0 req/s is below the limit of 20 req/s by 5.0 req/s (-25%)".to_owned()));
+    assert_eq!(
+        verdicts[3],
+        (
+            "min_rps".to_owned(),
+            false,
+            "min_rps: 15.0 req/s is below the limit of 20 req/s by 5.0 req/s (-25%)".to_owned()
+        )
+    );
 }
 
 fn failed_requests_break_the_error_rate_and_void_the_throughput() {
     let mut run = observed(1000, 25, 50.0, 90.0);
     run.rate_limited = 20;
     let verdicts = messages(&run);
-    assert_eq!(verdicts[2].2, "max_error_rate: 2.50% (25 of 1000 requests failed, 20 of them 429 from a rate limit) is above the limit of 0.00% by 2.50 points");
-    assert_eq!(verdicts[3], ("min_rps".to_owned(), false, "min_rps: 50.0 req/s is void: 25 requests failed, and failures are answered fast".to_owned()));
+    assert_eq!(
+        verdicts[2].2,
+        "max_error_rate: 2.50% (25 of 1000 requests failed, 20 of them 429 from a rate limit) is above the limit of 0.00% by 2.50 points"
+    );
+    assert_eq!(
+        verdicts[3],
+        (
+            "min_rps".to_owned(),
+            false,
+            "min_rps: 50.0 req/s is void: 25 requests failed, and failures are answered fast".to_owned()
+        )
+    );
     assert!(verdicts[0].1 && verdicts[1].1, "fast answers still hold the latency thresholds");
 }
 
 fn a_run_without_requests_fails_every_threshold() {
     let verdicts = messages(&observed(0, 0, 0.0, 0.0));
-    assert!(verdicts.iter().all(|(_, passed, message)| !passed && message.ends_with("no request was made")), "{verdicts:?}");
+    assert!(
+        verdicts.iter().all(|(_, passed, message)| !passed && message.ends_with("no request was made")),
+        "{verdicts:?}"
+    );
 }
 
 fn summary(name: &str, run: Observed) -> Summary {
@@ -181,7 +230,12 @@ fn the_junit_summary_has_one_case_per_threshold_and_a_failure_per_breach() {
     let xml = report::junit(&summary("smoke", observed(300, 0, 412.0, 100.0)));
     assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
     assert!(xml.contains("<testsuite name=\"loadtest smoke\" tests=\"4\" failures=\"2\""), "{xml}");
-    assert!(xml.contains("<failure type=\"threshold\" message=\"p95_ms: 412.0 ms is above the limit of 300 ms by 112.0 ms (+37%)\">"), "{xml}");
+    assert!(
+        xml.contains(
+            "<failure type=\"threshold\" message=\"p95_ms: 412.0 ms is above the limit of 300 ms by 112.0 ms (+37%)\">"
+        ),
+        "{xml}"
+    );
 }
 
 fn a_baseline_comparison_gives_each_metrics_change_and_direction() -> Result<()> {
@@ -233,7 +287,10 @@ fn the_nightly_workflow_runs_the_nightly_profile_with_files_that_exist() -> Resu
     assert!(words.windows(2).any(|w| w == ["--bin", "loadtest"]), "the workflow does not run loadtest:\n{script}");
     assert!(words.contains(&"--release"), "a debug build would measure the client:\n{script}");
     let uploaded: Vec<String> = workflow_runs_uploads(&workflow);
-    assert!(!report_dirs.is_empty() && report_dirs.iter().all(|dir| uploaded.contains(dir)), "reports {report_dirs:?} are not uploaded ({uploaded:?})");
+    assert!(
+        !report_dirs.is_empty() && report_dirs.iter().all(|dir| uploaded.contains(dir)),
+        "reports {report_dirs:?} are not uploaded ({uploaded:?})"
+    );
     Ok(())
 }
 
@@ -250,16 +307,46 @@ fn workflow_runs_uploads(workflow: &Value) -> Vec<String> {
 /// Profiles, thresholds and reports, judged without a run.
 pub fn suite() -> stackproof::suite::Suite<()> {
     stackproof::suite::Suite::plain("loadtest")
-        .with(crate::common::test("every-profile-in-loadtests-loads-and-is-named-for-its-file", every_profile_in_loadtests_loads_and_is_named_for_its_file))
-        .with(crate::common::test("the-smoke-profile-is-short-and-the-nightly-one-long", the_smoke_profile_is_short_and_the_nightly_one_long))
-        .with(crate::common::test("a-broken-profile-is-refused-naming-file-line-and-key", a_broken_profile_is_refused_naming_file_line_and_key))
+        .with(crate::common::test(
+            "every-profile-in-loadtests-loads-and-is-named-for-its-file",
+            every_profile_in_loadtests_loads_and_is_named_for_its_file,
+        ))
+        .with(crate::common::test(
+            "the-smoke-profile-is-short-and-the-nightly-one-long",
+            the_smoke_profile_is_short_and_the_nightly_one_long,
+        ))
+        .with(crate::common::test(
+            "a-broken-profile-is-refused-naming-file-line-and-key",
+            a_broken_profile_is_refused_naming_file_line_and_key,
+        ))
         .with(crate::common::unit("a-yaml-syntax-error-names-file-and-line", a_yaml_syntax_error_names_file_and_line))
         .with(crate::common::test("the-budget-knows-nginxs-real-rate-limits", the_budget_knows_nginxs_real_rate_limits))
-        .with(crate::common::unit("a-run-inside-every-limit-passes-every-threshold", a_run_inside_every_limit_passes_every_threshold))
-        .with(crate::common::unit("a-breach-says-which-threshold-and-by-how-much", a_breach_says_which_threshold_and_by_how_much))
-        .with(crate::common::unit("failed-requests-break-the-error-rate-and-void-the-throughput", failed_requests_break_the_error_rate_and_void_the_throughput))
-        .with(crate::common::unit("a-run-without-requests-fails-every-threshold", a_run_without_requests_fails_every_threshold))
-        .with(crate::common::unit("the-junit-summary-has-one-case-per-threshold-and-a-failure-per-breach", the_junit_summary_has_one_case_per_threshold_and_a_failure_per_breach))
-        .with(crate::common::test("a-baseline-comparison-gives-each-metrics-change-and-direction", a_baseline_comparison_gives_each_metrics_change_and_direction))
-        .with(crate::common::test("the-nightly-workflow-runs-the-nightly-profile-with-files-that-exist", the_nightly_workflow_runs_the_nightly_profile_with_files_that_exist))
+        .with(crate::common::unit(
+            "a-run-inside-every-limit-passes-every-threshold",
+            a_run_inside_every_limit_passes_every_threshold,
+        ))
+        .with(crate::common::unit(
+            "a-breach-says-which-threshold-and-by-how-much",
+            a_breach_says_which_threshold_and_by_how_much,
+        ))
+        .with(crate::common::unit(
+            "failed-requests-break-the-error-rate-and-void-the-throughput",
+            failed_requests_break_the_error_rate_and_void_the_throughput,
+        ))
+        .with(crate::common::unit(
+            "a-run-without-requests-fails-every-threshold",
+            a_run_without_requests_fails_every_threshold,
+        ))
+        .with(crate::common::unit(
+            "the-junit-summary-has-one-case-per-threshold-and-a-failure-per-breach",
+            the_junit_summary_has_one_case_per_threshold_and_a_failure_per_breach,
+        ))
+        .with(crate::common::test(
+            "a-baseline-comparison-gives-each-metrics-change-and-direction",
+            a_baseline_comparison_gives_each_metrics_change_and_direction,
+        ))
+        .with(crate::common::test(
+            "the-nightly-workflow-runs-the-nightly-profile-with-files-that-exist",
+            the_nightly_workflow_runs_the_nightly_profile_with_files_that_exist,
+        ))
 }

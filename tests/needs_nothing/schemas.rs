@@ -43,6 +43,12 @@ fn an_invalid_harness_config_names_file_line_and_key() {
 pub fn suite() -> Suite<()> {
     Suite::plain("schemas")
         .with(test("each-schema-accepts-its-valid-example", each_schema_accepts_its_valid_example))
-        .with(test("each-schema-rejects-its-invalid-example-naming-the-field", each_schema_rejects_its_invalid_example_naming_the_field))
-        .with(unit("an-invalid-harness-config-names-file-line-and-key", an_invalid_harness_config_names_file_line_and_key))
+        .with(test(
+            "each-schema-rejects-its-invalid-example-naming-the-field",
+            each_schema_rejects_its_invalid_example_naming_the_field,
+        ))
+        .with(unit(
+            "an-invalid-harness-config-names-file-line-and-key",
+            an_invalid_harness_config_names_file_line_and_key,
+        ))
 }

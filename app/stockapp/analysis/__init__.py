@@ -1,4 +1,5 @@
 """Stock analysis over the bundled synthetic price data."""
+
 from flask import Blueprint
 
 bp = Blueprint("analysis", __name__)

@@ -1,4 +1,5 @@
 """JSON API for analysis."""
+
 from flask import jsonify, request
 
 from . import bp

@@ -1,13 +1,15 @@
 """Price indicators in pure Python. Inputs are closes, oldest first."""
+
 import math
 import statistics
+from itertools import pairwise
 
 TRADING_DAYS = 252
 
 
 def daily_returns(closes):
     """Simple returns c[t] / c[t-1] - 1."""
-    return [b / a - 1 for a, b in zip(closes, closes[1:])]
+    return [b / a - 1 for a, b in pairwise(closes)]
 
 
 def returns_summary(returns):
@@ -32,12 +34,12 @@ def ema(closes, window):
 
 def rsi(closes, period=14):
     """Wilder's RSI: plain means for the first period, then (prev * (p - 1) + x) / p."""
-    changes = [b - a for a, b in zip(closes, closes[1:])]
+    changes = [b - a for a, b in pairwise(closes)]
     gains = [max(c, 0.0) for c in changes]
     losses = [max(-c, 0.0) for c in changes]
     avg_gain = statistics.fmean(gains[:period])
     avg_loss = statistics.fmean(losses[:period])
-    for gain, loss in zip(gains[period:], losses[period:]):
+    for gain, loss in zip(gains[period:], losses[period:], strict=True):
         avg_gain = (avg_gain * (period - 1) + gain) / period
         avg_loss = (avg_loss * (period - 1) + loss) / period
     if avg_loss == 0:

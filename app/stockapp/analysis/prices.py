@@ -1,7 +1,9 @@
 """Bundled synthetic price files: data/prices/<SYMBOL>.csv (date,open,high,low,close,volume)."""
+
 import csv
 import functools
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 COLUMNS = ["date", "open", "high", "low", "close", "volume"]
@@ -23,7 +25,7 @@ def load_file(path):
             raise PriceDataError(f"{Path(path).name}: line {reader.line_num}: {exc}") from None
     if not rows:
         raise PriceDataError(f"{Path(path).name}: no rows")
-    if any(a["date"] >= b["date"] for a, b in zip(rows, rows[1:])):
+    if any(a["date"] >= b["date"] for a, b in pairwise(rows)):
         raise PriceDataError(f"{Path(path).name}: dates are not strictly increasing")
     return rows
 

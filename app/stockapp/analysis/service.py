@@ -1,4 +1,5 @@
 """Shared by the page and the API: symbol lookup, window parsing, achievement."""
+
 from flask import abort, current_app, session
 
 from ..auth.session import current_user_id
@@ -34,8 +35,14 @@ def analysis_for(symbol, window):
     result = analyse([r["close"] for r in rows], window)
     ANALYSIS_REQUESTS.labels(symbol=symbol.upper()).inc()
     _note_first_analysis()
-    return {"symbol": symbol.upper(), "synthetic": True, "window": window,
-            "first_date": rows[0]["date"], "last_date": rows[-1]["date"], **result}
+    return {
+        "symbol": symbol.upper(),
+        "synthetic": True,
+        "window": window,
+        "first_date": rows[0]["date"],
+        "last_date": rows[-1]["date"],
+        **result,
+    }
 
 
 def _note_first_analysis():

@@ -1,4 +1,5 @@
 """Accounts: registration, login and logout as HTML forms and a JSON API."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

@@ -1,4 +1,5 @@
 """JSON API for accounts. State-changing calls need the X-CSRFToken header."""
+
 from flask import abort, jsonify, request
 from flask_wtf.csrf import generate_csrf
 

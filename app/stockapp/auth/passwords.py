@@ -1,4 +1,5 @@
 """Password hashing with argon2id at OWASP's minimum recommended cost."""
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 

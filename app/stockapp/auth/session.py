@@ -1,4 +1,5 @@
 """Who is logged in, and guards for views that need someone to be."""
+
 import hmac
 from functools import wraps
 

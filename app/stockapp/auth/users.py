@@ -1,4 +1,5 @@
 """Accounts: validation, creation, lookup, and the shared login throttle."""
+
 import math
 import re
 import secrets

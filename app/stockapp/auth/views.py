@@ -1,4 +1,5 @@
 """HTML forms for accounts; CSRFProtect checks the hidden csrf_token field."""
+
 from flask import flash, redirect, render_template, request, url_for
 
 from ..metrics import SIGNUPS

@@ -1,4 +1,5 @@
 """Lessons, per-user progress and achievements (plus the home page)."""
+
 from flask import Blueprint
 
 bp = Blueprint("lessons", __name__)

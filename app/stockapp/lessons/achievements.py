@@ -1,4 +1,5 @@
 """Achievements: rules over progress, awarded at most once per user."""
+
 import math
 
 from .. import db

@@ -1,4 +1,5 @@
 """JSON API for lessons, progress and achievements."""
+
 from flask import abort, jsonify
 
 from ..auth.session import api_login_required, current_user_id
@@ -19,7 +20,7 @@ def _own_user(user_id):
 
 @bp.get("/api/lessons")
 def lessons_api():
-    return jsonify(lessons=[_public(l) for l in all_lessons()])
+    return jsonify(lessons=[_public(lesson) for lesson in all_lessons()])
 
 
 @bp.get("/api/lessons/<slug>")
@@ -39,8 +40,9 @@ def complete_api(slug):
     user_id = current_user_id()
     newly = complete(user_id, lesson)
     awarded = award_for_progress(user_id) if newly else []
-    return jsonify(lesson=slug, newly_completed=newly,
-                   new_achievements=[describe(code) for code in awarded])
+    return jsonify(
+        lesson=slug, newly_completed=newly, new_achievements=[describe(code) for code in awarded]
+    )
 
 
 @bp.get("/api/users/<int:user_id>/progress")

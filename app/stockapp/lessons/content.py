@@ -1,4 +1,5 @@
 """Reading lessons and recording completions."""
+
 from .. import db
 from ..metrics import LESSONS_COMPLETED
 
@@ -32,8 +33,13 @@ def progress(user_id):
     done = completed_slugs(user_id)
     total = db.fetch_one("SELECT COUNT(*) AS n FROM lessons")["n"]
     percent = round(100 * len(done) / total) if total else 0
-    return {"user_id": user_id, "completed": done, "completed_count": len(done),
-            "total": total, "percent": percent}
+    return {
+        "user_id": user_id,
+        "completed": done,
+        "completed_count": len(done),
+        "total": total,
+        "percent": percent,
+    }
 
 
 def complete(user_id, lesson):

@@ -1,4 +1,5 @@
 """HTML pages: home, lessons, dashboard."""
+
 from flask import abort, flash, redirect, render_template, url_for
 
 from ..auth.session import current_user_id, page_login_required
@@ -24,8 +25,9 @@ def lesson_detail(slug):
     lesson = get_lesson(slug) or abort(404)
     user_id = current_user_id()
     done = user_id is not None and slug in completed_slugs(user_id)
-    return render_template("lessons/detail.html", lesson=lesson,
-                           paragraphs=paragraphs(lesson["body"]), done=done)
+    return render_template(
+        "lessons/detail.html", lesson=lesson, paragraphs=paragraphs(lesson["body"]), done=done
+    )
 
 
 @bp.post("/lessons/<slug>/complete")
@@ -45,5 +47,10 @@ def dashboard():
     user_id = current_user_id()
     earned = user_achievements(user_id)
     locked = [describe(c) for c in ACHIEVEMENTS if c not in {a["code"] for a in earned}]
-    return render_template("dashboard.html", progress=progress(user_id), lessons=all_lessons(),
-                           earned=earned, locked=locked)
+    return render_template(
+        "dashboard.html",
+        progress=progress(user_id),
+        lessons=all_lessons(),
+        earned=earned,
+        locked=locked,
+    )

@@ -20,7 +20,8 @@ pub static RULE: Rule = Rule {
 fn check(container: &Container) -> Vec<Finding> {
     let host = &container.facts.host_config;
     let dropped_all = host.cap_drop.iter().flatten().any(|c| c == "ALL" || c == "CAP_ALL");
-    let mut findings = flag(&RULE, container, !dropped_all, format!("does not drop ALL capabilities (drops {:?})", host.cap_drop));
+    let mut findings =
+        flag(&RULE, container, !dropped_all, format!("does not drop ALL capabilities (drops {:?})", host.cap_drop));
     for cap in host.cap_add.iter().flatten() {
         let name = cap.trim_start_matches("CAP_");
         if !container.allowance.needs.cap_add.iter().any(|allowed| allowed.trim_start_matches("CAP_") == name) {

@@ -23,6 +23,10 @@ fn check(container: &Container) -> Vec<Finding> {
         let path = d["PathOnHost"].as_str().unwrap_or("?");
         finding(&RULE, container, format!("is given host device {path}"))
     });
-    let sysctls = host.sysctls.iter().flatten().map(|(key, value)| finding(&RULE, container, format!("sets sysctl {key}={value}")));
+    let sysctls = host
+        .sysctls
+        .iter()
+        .flatten()
+        .map(|(key, value)| finding(&RULE, container, format!("sets sysctl {key}={value}")));
     devices.chain(sysctls).collect()
 }

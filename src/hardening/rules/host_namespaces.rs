@@ -19,9 +19,15 @@ pub static RULE: Rule = Rule {
 
 fn check(container: &Container) -> Vec<Finding> {
     let host = &container.facts.host_config;
-    [("network", &host.network_mode), ("pid", &host.pid_mode), ("ipc", &host.ipc_mode), ("uts", &host.uts_mode), ("user", &host.userns_mode)]
-        .into_iter()
-        .filter(|(_, mode)| mode.as_str() == "host")
-        .map(|(namespace, _)| finding(&RULE, container, format!("shares the host's {namespace} namespace")))
-        .collect()
+    [
+        ("network", &host.network_mode),
+        ("pid", &host.pid_mode),
+        ("ipc", &host.ipc_mode),
+        ("uts", &host.uts_mode),
+        ("user", &host.userns_mode),
+    ]
+    .into_iter()
+    .filter(|(_, mode)| mode.as_str() == "host")
+    .map(|(namespace, _)| finding(&RULE, container, format!("shares the host's {namespace} namespace")))
+    .collect()
 }

@@ -3,6 +3,7 @@
 //! which `fixtures/stacks/unhardened` breaks it (its `expect.yml` names the rule).
 
 mod capabilities;
+mod devices_sysctls;
 mod healthcheck;
 mod host_namespaces;
 mod limits;
@@ -16,7 +17,6 @@ mod read_only;
 mod restart_policy;
 mod runtime_socket;
 mod security_profiles;
-mod devices_sysctls;
 
 use std::fmt::Display;
 

@@ -25,13 +25,19 @@ pub static RULE: Rule = Rule {
 fn check(container: &Container) -> Vec<Finding> {
     let facts = &container.facts;
     let networks = facts.network_settings.networks.keys().map(|n| facts.unprefixed(n).to_owned());
-    let volumes = facts.mounts.iter().filter(|m| m.kind == "volume").map(|m| (facts.unprefixed(&m.name).to_owned(), m.rw));
+    let volumes =
+        facts.mounts.iter().filter(|m| m.kind == "volume").map(|m| (facts.unprefixed(&m.name).to_owned(), m.rw));
     let actual = Attachment { networks: networks.collect(), volumes: volumes.collect() };
-    let mut findings: Vec<Finding> = excess(&container.allowance.needs, &actual).into_iter().map(|what| finding(&RULE, container, what)).collect();
+    let mut findings: Vec<Finding> =
+        excess(&container.allowance.needs, &actual).into_iter().map(|what| finding(&RULE, container, what)).collect();
     for (network, internal) in &container.internal {
         let name = facts.unprefixed(network);
         if container.must_be_internal.contains(name) && !internal {
-            findings.push(finding(&RULE, container, format!("is on network {name}, which must be internal but has a way out")));
+            findings.push(finding(
+                &RULE,
+                container,
+                format!("is on network {name}, which must be internal but has a way out"),
+            ));
         }
     }
     findings

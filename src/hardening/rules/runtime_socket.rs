@@ -25,6 +25,12 @@ fn check(container: &Container) -> Vec<Finding> {
         .mounts
         .iter()
         .filter(|m| m.kind == "bind" && mounts::exposes_runtime_socket(&m.source))
-        .map(|m| finding(&RULE, container, format!("mounts {} at {}, which holds the Docker socket or another runtime's", m.source, m.destination)))
+        .map(|m| {
+            finding(
+                &RULE,
+                container,
+                format!("mounts {} at {}, which holds the Docker socket or another runtime's", m.source, m.destination),
+            )
+        })
         .collect()
 }

@@ -31,7 +31,12 @@ fn check(manifests: &Manifests) -> Vec<Finding> {
     };
     let Some((field, container)) = deployment.containers_in("containers").into_iter().find(|(_, c)| c["name"] == APP)
     else {
-        return vec![problem(&RULE, deployment, "spec.template.spec.containers", format!("has no container named {APP}"))];
+        return vec![problem(
+            &RULE,
+            deployment,
+            "spec.template.spec.containers",
+            format!("has no container named {APP}"),
+        )];
     };
     let compose = &manifests.compose;
     let mut findings = Vec::new();

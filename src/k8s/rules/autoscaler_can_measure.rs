@@ -47,7 +47,9 @@ fn autoscaler_problems(manifests: &Manifests, hpa: &Resource) -> Vec<Finding> {
         findings.push(problem(&RULE, hpa, "spec.scaleTargetRef", what));
         return findings;
     };
-    for (field, _) in deployment.containers_in("containers").into_iter().filter(|(_, c)| c["resources"]["requests"]["cpu"].is_null()) {
+    for (field, _) in
+        deployment.containers_in("containers").into_iter().filter(|(_, c)| c["resources"]["requests"]["cpu"].is_null())
+    {
         let what = format!("is not set: HorizontalPodAutoscaler/{} cannot compute CPU utilisation", hpa.name);
         findings.push(problem(&RULE, deployment, &format!("{field}.resources.requests.cpu"), what));
     }

@@ -33,25 +33,50 @@ fn check(manifests: &Manifests) -> Vec<Finding> {
         let mut covered = BTreeSet::new();
         for (index, tls) in list(&spec["tls"]).iter().enumerate() {
             if tls["secretName"].as_str().is_none_or(str::is_empty) {
-                findings.push(problem(&RULE, ingress, &format!("spec.tls[{index}].secretName"), "is not set: no certificate is served"));
+                findings.push(problem(
+                    &RULE,
+                    ingress,
+                    &format!("spec.tls[{index}].secretName"),
+                    "is not set: no certificate is served",
+                ));
             }
             covered.extend(list(&tls["hosts"]).iter().filter_map(|h| h.as_str()));
         }
         for (index, rule) in list(&spec["rules"]).iter().enumerate() {
             match rule["host"].as_str() {
-                None => findings.push(problem(&RULE, ingress, &format!("spec.rules[{index}].host"), "is not set: the rule serves any name, without TLS")),
+                None => findings.push(problem(
+                    &RULE,
+                    ingress,
+                    &format!("spec.rules[{index}].host"),
+                    "is not set: the rule serves any name, without TLS",
+                )),
                 Some(host) if !covered.contains(host) => {
-                    findings.push(problem(&RULE, ingress, &format!("spec.rules[{index}].host"), format!("{host} is not under spec.tls: it is served over plain HTTP")));
+                    findings.push(problem(
+                        &RULE,
+                        ingress,
+                        &format!("spec.rules[{index}].host"),
+                        format!("{host} is not under spec.tls: it is served over plain HTTP"),
+                    ));
                 }
                 Some(_) => {}
             }
         }
         if !spec["defaultBackend"].is_null() {
-            findings.push(problem(&RULE, ingress, "spec.defaultBackend", "serves every unmatched name, without a certificate for it"));
+            findings.push(problem(
+                &RULE,
+                ingress,
+                "spec.defaultBackend",
+                "serves every unmatched name, without a certificate for it",
+            ));
         }
         for annotation in REDIRECT_OFF {
             if ingress.body["metadata"]["annotations"][annotation] == "false" {
-                findings.push(problem(&RULE, ingress, &format!("metadata.annotations[{annotation}]"), "is \"false\": plain HTTP is answered, not redirected"));
+                findings.push(problem(
+                    &RULE,
+                    ingress,
+                    &format!("metadata.annotations[{annotation}]"),
+                    "is \"false\": plain HTTP is answered, not redirected",
+                ));
             }
         }
     }

@@ -16,8 +16,8 @@ mod sqlite_one_node;
 use std::fmt::Display;
 
 use super::{Manifests, Resource};
-use crate::check::{Check, Finding};
 use crate::check::report::Run;
+use crate::check::{Check, Finding};
 
 /// A Kubernetes rule: it looks at the loaded manifests and returns every breach.
 pub type Rule = Check<fn(&Manifests) -> Vec<Finding>>;

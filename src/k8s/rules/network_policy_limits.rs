@@ -24,16 +24,23 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(manifests: &Manifests) -> Vec<Finding> {
-    let policies: Vec<&Resource> = manifests.of_kind("NetworkPolicy").filter(|p| governs_ingress(&p.body["spec"])).collect();
+    let policies: Vec<&Resource> =
+        manifests.of_kind("NetworkPolicy").filter(|p| governs_ingress(&p.body["spec"])).collect();
     let mut findings = Vec::new();
     for deployment in manifests.of_kind("Deployment") {
         let listens = deployment.containers_in("containers").iter().any(|(_, c)| !list(&c["ports"]).is_empty());
         if !listens {
             continue;
         }
-        let guarding: Vec<&&Resource> = policies.iter().filter(|p| selects_pods(&p.body["spec"]["podSelector"], deployment.pod_labels())).collect();
+        let guarding: Vec<&&Resource> =
+            policies.iter().filter(|p| selects_pods(&p.body["spec"]["podSelector"], deployment.pod_labels())).collect();
         if guarding.is_empty() {
-            findings.push(problem(&RULE, deployment, "spec.template.metadata.labels", "are selected by no NetworkPolicy of type Ingress: anyone in the cluster may connect"));
+            findings.push(problem(
+                &RULE,
+                deployment,
+                "spec.template.metadata.labels",
+                "are selected by no NetworkPolicy of type Ingress: anyone in the cluster may connect",
+            ));
         }
         for policy in guarding {
             findings.extend(open_rules(policy));
@@ -53,7 +60,8 @@ fn governs_ingress(spec: &Value) -> bool {
 /// A podSelector selects the pods: `{}` (every pod of the namespace) or matching labels.
 fn selects_pods(selector: &Value, labels: &Value) -> bool {
     let match_labels = &selector["matchLabels"];
-    let everything = match_labels.as_object().is_none_or(serde_json::Map::is_empty) && selector["matchExpressions"].is_null();
+    let everything =
+        match_labels.as_object().is_none_or(serde_json::Map::is_empty) && selector["matchExpressions"].is_null();
     everything || selects(match_labels, labels)
 }
 
@@ -79,7 +87,11 @@ fn open_rules(policy: &Resource) -> Vec<Finding> {
 
 /// Why a `from` peer lets in (nearly) everyone, if it does.
 fn open_peer(peer: &Value) -> Option<&'static str> {
-    let empty = |v: &Value| v.is_object() && v["matchLabels"].as_object().is_none_or(serde_json::Map::is_empty) && v["matchExpressions"].is_null();
+    let empty = |v: &Value| {
+        v.is_object()
+            && v["matchLabels"].as_object().is_none_or(serde_json::Map::is_empty)
+            && v["matchExpressions"].is_null()
+    };
     if let Some(cidr) = peer["ipBlock"]["cidr"].as_str() {
         return matches!(cidr, "0.0.0.0/0" | "::/0").then_some("allows every address (ipBlock 0.0.0.0/0)");
     }

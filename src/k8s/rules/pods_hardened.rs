@@ -54,7 +54,11 @@ fn hardening_gaps(container: &Value, pod: &Value) -> Vec<(&'static str, &'static
         ("securityContext.privileged", own["privileged"] == true, "is true"),
         ("securityContext.capabilities.drop", !drops_all, "does not hold ALL"),
         ("securityContext.capabilities.add", !list(&own["capabilities"]["add"]).is_empty(), "is not empty"),
-        ("securityContext.seccompProfile.type", effective("seccompProfile")["type"] != "RuntimeDefault", "is not RuntimeDefault"),
+        (
+            "securityContext.seccompProfile.type",
+            effective("seccompProfile")["type"] != "RuntimeDefault",
+            "is not RuntimeDefault",
+        ),
         ("resources.limits.cpu", container["resources"]["limits"]["cpu"].is_null(), "is not set"),
         ("resources.limits.memory", container["resources"]["limits"]["memory"].is_null(), "is not set"),
     ];

@@ -44,12 +44,18 @@ fn check(manifests: &Manifests) -> Vec<Finding> {
 }
 
 fn dangling_mounts(workload: &Resource) -> Vec<Finding> {
-    let volumes: BTreeSet<&str> = list(&workload.pod_spec()["volumes"]).iter().filter_map(|v| v["name"].as_str()).collect();
+    let volumes: BTreeSet<&str> =
+        list(&workload.pod_spec()["volumes"]).iter().filter_map(|v| v["name"].as_str()).collect();
     let mut findings = Vec::new();
     for (field, container) in workload.all_containers() {
         for name in list(&container["volumeMounts"]).iter().filter_map(|m| m["name"].as_str()) {
             if !volumes.contains(name) {
-                findings.push(problem(&RULE, workload, &format!("{field}.volumeMounts[{name}]"), "names no volume of this pod"));
+                findings.push(problem(
+                    &RULE,
+                    workload,
+                    &format!("{field}.volumeMounts[{name}]"),
+                    "names no volume of this pod",
+                ));
             }
         }
     }

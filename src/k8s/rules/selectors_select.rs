@@ -38,14 +38,24 @@ fn check(manifests: &Manifests) -> Vec<Finding> {
     for pdb in manifests.of_kind("PodDisruptionBudget") {
         let selector = &pdb.body["spec"]["selector"]["matchLabels"];
         if selected(manifests, selector).is_empty() {
-            findings.push(problem(&RULE, pdb, "spec.selector.matchLabels", format!("{selector} selects no pod of the manifests")));
+            findings.push(problem(
+                &RULE,
+                pdb,
+                "spec.selector.matchLabels",
+                format!("{selector} selects no pod of the manifests"),
+            ));
         }
     }
     for policy in manifests.of_kind("NetworkPolicy") {
         let selector = &policy.body["spec"]["podSelector"]["matchLabels"];
         let everything = selector.as_object().is_none_or(serde_json::Map::is_empty);
         if !everything && selected(manifests, selector).is_empty() {
-            findings.push(problem(&RULE, policy, "spec.podSelector.matchLabels", format!("{selector} selects no pod of the manifests")));
+            findings.push(problem(
+                &RULE,
+                policy,
+                "spec.podSelector.matchLabels",
+                format!("{selector} selects no pod of the manifests"),
+            ));
         }
     }
     for ingress in manifests.of_kind("Ingress") {
@@ -75,7 +85,12 @@ fn service_problems(manifests: &Manifests, service: &Resource) -> Vec<Finding> {
         });
         if !exposed {
             let field = format!("spec.ports[{}].targetPort", port["name"].as_str().unwrap_or("?"));
-            findings.push(problem(&RULE, service, &field, format!("{target} is no port of the selected pods' containers")));
+            findings.push(problem(
+                &RULE,
+                service,
+                &field,
+                format!("{target} is no port of the selected pods' containers"),
+            ));
         }
     }
     findings
@@ -97,14 +112,25 @@ fn backend_problems(manifests: &Manifests, ingress: &Resource) -> Vec<Finding> {
         let name = backend["service"]["name"].as_str().unwrap_or_default();
         let port = &backend["service"]["port"];
         let Some(service) = manifests.find("Service", name) else {
-            findings.push(problem(&RULE, ingress, &format!("{field}.service.name"), format!("names Service/{name}, which is not in the manifests")));
+            findings.push(problem(
+                &RULE,
+                ingress,
+                &format!("{field}.service.name"),
+                format!("names Service/{name}, which is not in the manifests"),
+            ));
             continue;
         };
         let has_port = list(&service.body["spec"]["ports"]).iter().any(|p| {
-            (!port["name"].is_null() && p["name"] == port["name"]) || (!port["number"].is_null() && p["port"] == port["number"])
+            (!port["name"].is_null() && p["name"] == port["name"])
+                || (!port["number"].is_null() && p["port"] == port["number"])
         });
         if !has_port {
-            findings.push(problem(&RULE, ingress, &format!("{field}.service.port"), format!("{port} is no port of Service/{name}")));
+            findings.push(problem(
+                &RULE,
+                ingress,
+                &format!("{field}.service.port"),
+                format!("{port} is no port of Service/{name}"),
+            ));
         }
     }
     findings

@@ -25,10 +25,20 @@ fn check(manifests: &Manifests) -> Vec<Finding> {
     for service in manifests.of_kind("Service") {
         let kind = service.body["spec"]["type"].as_str().unwrap_or("ClusterIP");
         if kind != "ClusterIP" {
-            findings.push(problem(&RULE, service, "spec.type", format!("is {kind}: the app is reachable beside the Ingress")));
+            findings.push(problem(
+                &RULE,
+                service,
+                "spec.type",
+                format!("is {kind}: the app is reachable beside the Ingress"),
+            ));
         }
         if !list(&service.body["spec"]["externalIPs"]).is_empty() {
-            findings.push(problem(&RULE, service, "spec.externalIPs", "are set: the app is reachable beside the Ingress"));
+            findings.push(problem(
+                &RULE,
+                service,
+                "spec.externalIPs",
+                "are set: the app is reachable beside the Ingress",
+            ));
         }
     }
     for workload in manifests.workloads() {

@@ -47,7 +47,10 @@ fn check(manifests: &Manifests) -> Vec<Finding> {
 }
 
 fn claims_of(workload: &Resource) -> BTreeSet<&str> {
-    list(&workload.pod_spec()["volumes"]).iter().filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str()).collect()
+    list(&workload.pod_spec()["volumes"])
+        .iter()
+        .filter_map(|v| v["persistentVolumeClaim"]["claimName"].as_str())
+        .collect()
 }
 
 /// App containers whose database is not on a claim, or on another claim than the rest's.
@@ -68,14 +71,24 @@ fn database_claim_problems(manifests: &Manifests) -> Vec<Finding> {
             };
             match claim_holding(workload, container, Path::new(database)) {
                 Some(claim) => openers.push((workload, at, claim)),
-                None => findings.push(problem(&RULE, workload, &at, format!("{database} is not on a PersistentVolumeClaim"))),
+                None => findings.push(problem(
+                    &RULE,
+                    workload,
+                    &at,
+                    format!("{database} is not on a PersistentVolumeClaim"),
+                )),
             }
         }
     }
     let claims: BTreeSet<&str> = openers.iter().map(|(_, _, claim)| *claim).collect();
     if claims.len() > 1 {
         for (workload, at, claim) in &openers {
-            findings.push(problem(&RULE, workload, at, format!("is on claim {claim}; the database is split over {claims:?}")));
+            findings.push(problem(
+                &RULE,
+                workload,
+                at,
+                format!("is on claim {claim}; the database is split over {claims:?}"),
+            ));
         }
     }
     findings
@@ -113,15 +126,18 @@ fn affinity_problems(manifests: &Manifests) -> Vec<Finding> {
 /// Whether `workload`'s pods require a node running pods labelled like each of `sharers`'.
 fn requires_node_of_all(workload: &Resource, sharers: &[&Resource]) -> bool {
     let terms = list(&workload.pod_spec()["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]);
-    terms.iter().filter(|term| term["topologyKey"] == HOSTNAME).filter_map(own_namespace_labels).any(|wanted| {
-        sharers.iter().all(|sharer| wanted.iter().all(|(key, value)| sharer.pod_labels()[key] == *value))
-    })
+    terms
+        .iter()
+        .filter(|term| term["topologyKey"] == HOSTNAME)
+        .filter_map(own_namespace_labels)
+        .any(|wanted| sharers.iter().all(|sharer| wanted.iter().all(|(key, value)| sharer.pod_labels()[key] == *value)))
 }
 
 /// The labels an affinity term selects by, when it selects by `matchLabels` alone in the pod's
 /// own namespace (the only form judged here).
 fn own_namespace_labels(term: &Value) -> Option<&serde_json::Map<String, Value>> {
     let selector = &term["labelSelector"];
-    let plain = selector["matchExpressions"].is_null() && term["namespaces"].is_null() && term["namespaceSelector"].is_null();
+    let plain =
+        selector["matchExpressions"].is_null() && term["namespaces"].is_null() && term["namespaceSelector"].is_null();
     selector["matchLabels"].as_object().filter(|labels| plain && !labels.is_empty())
 }

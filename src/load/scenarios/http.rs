@@ -47,7 +47,13 @@ pub async fn get(user: &mut GooseUser, path: &str, name: &str) -> Result<Reply, 
 }
 
 /// POSTs `body` (if any) as JSON to `path` with the CSRF token, recorded under `name`.
-pub async fn post(user: &mut GooseUser, path: &str, name: &str, csrf: &str, body: Option<&Value>) -> Result<Reply, Stop> {
+pub async fn post(
+    user: &mut GooseUser,
+    path: &str,
+    name: &str,
+    csrf: &str,
+    body: Option<&Value>,
+) -> Result<Reply, Stop> {
     let mut builder = user.get_request_builder(&GooseMethod::Post, path)?.header(CSRF_HEADER, csrf);
     if let Some(body) = body {
         builder = builder.json(body);

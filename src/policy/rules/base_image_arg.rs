@@ -2,8 +2,8 @@
 //! can swap in a local base image.
 
 use super::Rule;
-use crate::policy::dockerfile::Dockerfile;
 use crate::check::{Finding, Kind, Location, Meta, Severity};
+use crate::policy::dockerfile::Dockerfile;
 use crate::policy::project::{Build, Project};
 
 /// The rule.

@@ -1,8 +1,8 @@
 //! SP105 dockerfile-user-healthcheck: the stage a service runs drops root and checks its own health.
 
 use super::Rule;
-use crate::policy::dockerfile::{Dockerfile, Stage};
 use crate::check::{Finding, Kind, Location, Meta, Severity};
+use crate::policy::dockerfile::{Dockerfile, Stage};
 use crate::policy::project::{Build, Project, Role};
 
 /// The rule.

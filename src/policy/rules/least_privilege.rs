@@ -37,7 +37,9 @@ fn check(project: &Project) -> Vec<Finding> {
         let volumes = service.get("volumes").and_then(Value::as_array).into_iter().flatten();
         let volumes = volumes
             .filter(|v| v.get("type").and_then(Value::as_str) == Some("volume"))
-            .filter_map(|v| Some((v.get("source")?.as_str()?.to_owned(), v.get("read_only") != Some(&Value::Bool(true)))))
+            .filter_map(|v| {
+                Some((v.get("source")?.as_str()?.to_owned(), v.get("read_only") != Some(&Value::Bool(true))))
+            })
             .collect();
         let at = project.locate(&["services", name]).with_service(name);
         for what in excess(&project.needs(name), &Attachment { networks, volumes }) {
@@ -46,10 +48,14 @@ fn check(project: &Project) -> Vec<Finding> {
     }
     let rendered = project.rendered.get("networks");
     for network in project.internal_networks() {
-        let internal = rendered.and_then(|n| n.get(&network)).and_then(|n| n.get("internal")) == Some(&Value::Bool(true));
+        let internal =
+            rendered.and_then(|n| n.get(&network)).and_then(|n| n.get("internal")) == Some(&Value::Bool(true));
         if !internal {
             let at = project.locate(&["networks", &network]);
-            findings.push(RULE.finding(at, format!("networks.{network} is declared internal but is not `internal: true`: it has a way out")));
+            findings.push(RULE.finding(
+                at,
+                format!("networks.{network} is declared internal but is not `internal: true`: it has a way out"),
+            ));
         }
     }
     findings

@@ -30,7 +30,9 @@ fn check(project: &Project) -> Vec<Finding> {
             let Some(source) = volume.get("source").and_then(Value::as_str) else { continue };
             if mounts::exposes_runtime_socket(source) {
                 let at = project.locate(&["services", name, "volumes", &index.to_string()]);
-                let message = format!("volumes.{index} mounts {source}, which holds a container runtime's socket: that is root on the host");
+                let message = format!(
+                    "volumes.{index} mounts {source}, which holds a container runtime's socket: that is root on the host"
+                );
                 findings.push(RULE.finding(at.with_service(name), message));
             }
         }

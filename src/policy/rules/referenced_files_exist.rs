@@ -6,8 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Rule;
-use crate::check::{Finding, Kind, Meta, Severity};
 use crate::check::display_path;
+use crate::check::{Finding, Kind, Meta, Severity};
 use crate::policy::project::{Build, Project};
 
 /// The rule.

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::Rule;
-use crate::check::{Finding, Kind, Location, Meta, Severity};
 use crate::check::display_path;
+use crate::check::{Finding, Kind, Location, Meta, Severity};
 use crate::policy::outline::strip_comment;
 use crate::policy::project::Project;
 
