@@ -77,10 +77,22 @@ def test_rate_limit_holds_across_app_instances_sharing_the_database(api, make_ap
 
 def test_rate_limit_is_configurable_and_reset_by_success(api, make_app, make_api):
     api.register("alice")
-    client = make_api(make_app(LOGIN_MAX_FAILURES=2))
-    client.login("alice", "wrong password!")
-    assert client.login("alice").status_code == 200
-    client.login("alice", "wrong password!")
+    strict = make_api(make_app(LOGIN_MAX_FAILURES=2))
+    # Below the configured limit, a success resets the count.
+    strict.login("alice", "wrong password!")
+    assert strict.login("alice").status_code == 200
+    # At it, even the right password is refused: the setting is what holds, not the default 5.
+    for _ in range(2):
+        assert strict.login("alice", "wrong password!").status_code == 401
+    assert strict.login("alice").status_code == 429
+
+
+def test_the_default_limit_lets_a_user_who_mistyped_twice_in(api, make_api):
+    """The control of the test above: with the default limit, two failures do not lock out."""
+    api.register("alice")
+    client = make_api()
+    for _ in range(2):
+        assert client.login("alice", "wrong password!").status_code == 401
     assert client.login("alice").status_code == 200
 
 

@@ -18,12 +18,42 @@ METRIC_NAMES = [
 APP_DIR = Path(__file__).resolve().parent.parent
 
 
+def samples(text):
+    """{sample name with labels: value} of an exposition, comments left out."""
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
+
+
 def test_exposition_has_every_metric(alice):
     alice.post("/api/lessons/rsi/complete")
     alice.get("/api/analysis/ACME")
     text = alice.get("/metrics").get_data(as_text=True)
     for name in METRIC_NAMES:
         assert f"# TYPE {name.removesuffix('_total')}" in text, name
+
+
+def test_samples_count_what_happened(alice):
+    """Not only declared: each counter moved by exactly what the requests did."""
+    before = samples(alice.get("/metrics").get_data(as_text=True))
+    alice.post("/api/lessons/rsi/complete")
+    alice.get("/api/analysis/ACME")
+    alice.get("/api/analysis/ACME")
+    after = samples(alice.get("/metrics").get_data(as_text=True))
+
+    def moved(name):
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert moved("stockapp_lessons_completed_total") == 1
+    assert moved('stockapp_analysis_requests_total{symbol="ACME"}') == 2
+    route = 'route="/api/analysis/<symbol>"'
+    assert moved(f'stockapp_http_requests_total{{method="GET",{route},status="200"}}') == 2
+    assert moved(f'stockapp_http_request_duration_seconds_count{{method="GET",{route}}}') == 2
+    assert moved("stockapp_db_query_duration_seconds_count") >= 1
+    assert after["stockapp_signups_total"] >= 1
 
 
 def test_route_label_is_the_rule_template(api):
