@@ -69,7 +69,7 @@ impl Resource {
 /// What compose runs as its app, which the manifests must agree with.
 #[derive(Debug, Clone)]
 pub struct ComposeApp {
-    /// The app service's image.
+    /// The app service's image, as compose renders it with no variable set.
     pub image: String,
     /// The port gunicorn binds.
     pub port: u64,
@@ -91,7 +91,9 @@ impl ComposeApp {
 
     /// The same, from the `app` service's definition and its build context folder.
     pub fn of_service(app: &Value, context: &Path) -> Result<Self, String> {
-        let image = app["image"].as_str().ok_or("services.app.image is not set")?.to_owned();
+        let image = app["image"].as_str().ok_or("services.app.image is not set")?;
+        let image = crate::policy::interpolation::with_defaults(image)
+            .ok_or(format!("services.app.image {image:?} uses a variable without a default"))?;
         let bind = match app["environment"]["GUNICORN_BIND"].as_str() {
             Some(bind) => bind.to_owned(),
             None => default_of(&context.join("gunicorn.conf.py"), "bind = os.environ.get(\"GUNICORN_BIND\", \"")?,

@@ -7,15 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use super::{dashboards, promql};
-use crate::check::{Check, Kind, Meta, Severity};
+use crate::check::{Check, Finding, Kind, Location, Meta, Severity};
 use crate::observe::{ObserveError, Outcome, problem};
 use crate::probe::tls::TEST_CERT_DAYS;
-use crate::repo;
 use crate::site::Site;
 use crate::stack::{Stack, StackSpec};
 use crate::wait::{self, Probe};
@@ -43,7 +43,8 @@ const RESOLVED_WITHIN: Duration = Duration::from_secs(90);
 /// resends after its 1-minute resend delay: the first heartbeat can take that long.
 const HEARTBEAT_WITHIN: Duration = Duration::from_secs(120);
 
-/// GETs each URL given and prints the bodies as a JSON list, whatever their HTTP status.
+/// GETs each URL given and prints, as a JSON list, each body (whatever its HTTP status) or why
+/// there was none.
 const GET_ALL: &str = "\
 import json, sys, urllib.error, urllib.request
 def get(url):
@@ -51,24 +52,28 @@ def get(url):
         answer = urllib.request.urlopen(url, timeout=10)
     except urllib.error.HTTPError as error:
         answer = error
-    return answer.read().decode()
+    except OSError as error:
+        return {'error': str(error)}
+    return {'body': answer.read().decode()}
 print(json.dumps([get(url) for url in sys.argv[1:]]))";
 
 /// The files the monitoring overlay mounts; they must outlive the stack.
 pub struct Overlay {
+    root: PathBuf,
     config: tempfile::TempDir,
 }
 
 impl Overlay {
-    /// Writes the shortened prometheus.yml the overlay mounts.
-    pub fn write() -> Result<Self, ObserveError> {
-        Ok(Self { config: shortened_prometheus_config()? })
+    /// Writes the shortened prometheus.yml the overlay mounts, from the tree at `root` (the
+    /// repository, or a mutated copy of it).
+    pub fn write(root: &Path) -> Result<Self, ObserveError> {
+        Ok(Self { root: root.to_path_buf(), config: shortened_prometheus_config(root)? })
     }
 
     /// `spec` with the monitoring test overlay: the shortened prometheus.yml, the test CA for
     /// the blackbox probe (`ca_pem`), the webhook receiver.
     pub fn apply(&self, spec: StackSpec, ca_pem: &std::path::Path) -> StackSpec {
-        spec.with_file(repo::path("fixtures/monitoring/compose.yml"))
+        spec.with_file(self.root.join("fixtures/monitoring/compose.yml"))
             .with_env("MONITORING_CA_PEM", ca_pem.to_string_lossy())
             .with_env("MONITORING_PROMETHEUS_YML", self.config.path().join("prometheus.yml").to_string_lossy())
     }
@@ -76,9 +81,9 @@ impl Overlay {
 
 /// The production prometheus.yml with [`SHORTENED`] intervals, in a directory Prometheus's uid
 /// can read.
-fn shortened_prometheus_config() -> Result<tempfile::TempDir, ObserveError> {
+fn shortened_prometheus_config(root: &Path) -> Result<tempfile::TempDir, ObserveError> {
     let io = |e: std::io::Error| ObserveError::Observation(format!("writing the shortened prometheus.yml: {e}"));
-    let mut config = std::fs::read_to_string(repo::path("deploy/prometheus/prometheus.yml")).map_err(io)?;
+    let mut config = std::fs::read_to_string(root.join("deploy/prometheus/prometheus.yml")).map_err(io)?;
     for (from, to) in SHORTENED {
         if !config.contains(from) {
             return Err(ObserveError::Observation(format!(
@@ -95,12 +100,15 @@ fn shortened_prometheus_config() -> Result<tempfile::TempDir, ObserveError> {
     Ok(dir)
 }
 
-/// What a live monitoring check looks at: a stack booted with the overlay, and its site.
+/// What a live monitoring check looks at: a stack booted with the overlay, its site, and the
+/// tree it was built from (whose dashboards it must answer).
 pub struct Monitoring<'a> {
     /// The stack.
     pub stack: &'a Stack,
     /// The site through its proxy.
     pub site: &'a Site,
+    /// The repository, or the mutated copy the stack was built from.
+    pub root: &'a Path,
 }
 
 /// One POST the webhook receiver logged.
@@ -117,13 +125,30 @@ pub struct Notification {
 }
 
 impl Monitoring<'_> {
-    /// The bodies of GET `urls`, fetched from inside the internal network.
-    pub async fn get_all(&self, urls: &[String]) -> Result<Vec<String>, ObserveError> {
+    /// The body of GET each of `urls`, fetched from inside the internal network, or why there
+    /// was none.
+    pub async fn fetch_each(&self, urls: &[String]) -> Result<Vec<Result<String, String>>, ObserveError> {
         let mut args = vec!["python3", "-c", GET_ALL];
         args.extend(urls.iter().map(String::as_str));
         let output = self.stack.exec(INSIDE, &args, Duration::from_secs(60)).await?;
-        serde_json::from_str(&output.stdout)
-            .map_err(|e| ObserveError::Observation(format!("the receiver printed no JSON list: {e}")))
+        let answers: Vec<Value> = serde_json::from_str(&output.stdout)
+            .map_err(|e| ObserveError::Observation(format!("the receiver printed no JSON list: {e}")))?;
+        Ok(answers
+            .iter()
+            .map(|a| match (a["body"].as_str(), a["error"].as_str()) {
+                (Some(body), _) => Ok(body.to_owned()),
+                (None, error) => Err(error.unwrap_or("no body").to_owned()),
+            })
+            .collect())
+    }
+
+    /// The bodies of GET `urls`; any that cannot be fetched is an error naming it.
+    pub async fn get_all(&self, urls: &[String]) -> Result<Vec<String>, ObserveError> {
+        let answers = self.fetch_each(urls).await?;
+        urls.iter()
+            .zip(answers)
+            .map(|(url, answer)| answer.map_err(|why| ObserveError::Observation(format!("GET {url}: {why}"))))
+            .collect()
     }
 
     /// The `data` of a Prometheus API answer; an error answer is an error.
@@ -330,7 +355,7 @@ live_check!(
     "SP523",
     "every-dashboard-panel-returns-data",
     false,
-    "after traffic, every query of every dashboard panel (variables as regex matches) returns data",
+    "after traffic, every query of every dashboard panel returns data, each variable matching the values Grafana would offer",
     "correct the metric or label the panel names (compare with a live scrape of the target)",
     dashboard_data
 );
@@ -353,6 +378,16 @@ live_check!(
     heartbeat
 );
 
+/// Runs `check` on `m`: its problems as findings, or one finding saying why it could not look.
+pub async fn run(check: &'static LiveCheck, m: &Monitoring<'_>) -> Vec<Finding> {
+    match (check.run.look)(m).await {
+        Ok(problems) => problems.into_iter().map(|p| check.finding(Location::url(p.url), p.message)).collect(),
+        Err(error) => {
+            vec![check.finding(Location::url("http://prometheus:9090/"), format!("could not be observed: {error}"))]
+        }
+    }
+}
+
 /// Every live monitoring check, in id order.
 pub static ALL: [&LiveCheck; 6] =
     [&TARGETS_UP, &SITE_PROBE, &BACKUP_METRICS, &DASHBOARD_DATA, &REPLICA_ALERT, &HEARTBEAT];
@@ -362,9 +397,13 @@ async fn targets_up(m: &Monitoring<'_>) -> Outcome {
     for replica in m.stack.replicas("app").await? {
         replicas.insert(format!("{}:8000", m.stack.address_on(&replica.id, "backend").await?));
     }
+    let failed_scrapes = std::sync::Mutex::new(FailedScrapes::new());
     let targets = wait::until("every scrape target up", TARGETS_UP_WITHIN, Duration::from_secs(2), || async {
         match m.prometheus("/api/v1/targets", &[("state", "active")]).await {
-            Ok(data) => judge_targets(&data, &replicas),
+            Ok(data) => match failed_scrapes.lock() {
+                Ok(mut failed) => judge_targets(&data, &replicas, &mut failed),
+                Err(_) => Probe::Failed("the scrape record was poisoned".into()),
+            },
             Err(error) => Probe::Pending(error.to_string()),
         }
     })
@@ -380,25 +419,44 @@ async fn targets_up(m: &Monitoring<'_>) -> Outcome {
     }
 }
 
+/// Scrapes seen failing, per target: the distinct `lastScrape` times it was down at.
+type FailedScrapes = BTreeMap<String, BTreeSet<String>>;
+
+/// Failed scrapes in a row after which a down target is judged down, not still starting (the
+/// stack is healthy before any check runs, so this only spares waiting out the deadline).
+const DOWN_AFTER_FAILED_SCRAPES: usize = 3;
+
 /// Ready (with each job's instances) when every job has targets, all up, and the app job has
-/// exactly the running replicas.
-fn judge_targets(data: &Value, replicas: &BTreeSet<String>) -> Probe<BTreeMap<String, Vec<String>>> {
+/// exactly the running replicas; failed once a target has failed [`DOWN_AFTER_FAILED_SCRAPES`]
+/// scrapes without one success between them.
+fn judge_targets(
+    data: &Value,
+    replicas: &BTreeSet<String>,
+    failed: &mut FailedScrapes,
+) -> Probe<BTreeMap<String, Vec<String>>> {
     let mut by_job: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut down = Vec::new();
+    let mut given_up = false;
     for target in data["activeTargets"].as_array().into_iter().flatten() {
         let (job, instance) =
             (target["labels"]["job"].as_str().unwrap_or("?"), target["labels"]["instance"].as_str().unwrap_or("?"));
         by_job.entry(job.to_owned()).or_default().push(instance.to_owned());
-        if target["health"] != "up" {
-            down.push(format!("{job}/{instance} is {} ({})", target["health"], target["lastError"]));
+        let key = format!("{job}/{instance}");
+        if target["health"] == "up" {
+            failed.remove(&key);
+            continue;
         }
+        down.push(format!("{key} is {} ({})", target["health"], target["lastError"]));
+        let scrapes = failed.entry(key).or_default();
+        scrapes.insert(target["lastScrape"].as_str().unwrap_or_default().to_owned());
+        given_up |= scrapes.len() >= DOWN_AFTER_FAILED_SCRAPES;
     }
     let missing: Vec<_> = JOBS.iter().filter(|job| !by_job.contains_key(**job)).collect();
     let app: BTreeSet<String> = by_job.get("app").into_iter().flatten().cloned().collect();
     if !missing.is_empty() || !down.is_empty() || &app != replicas {
-        return Probe::Pending(format!(
-            "jobs without targets: {missing:?}; down: {down:?}; app targets {app:?}, replicas {replicas:?}"
-        ));
+        let seen =
+            format!("jobs without targets: {missing:?}; down: {down:?}; app targets {app:?}, replicas {replicas:?}");
+        return if given_up { Probe::Failed(seen) } else { Probe::Pending(seen) };
     }
     Probe::Ready(by_job)
 }
@@ -421,18 +479,54 @@ async fn site_probe(m: &Monitoring<'_>) -> Outcome {
             format!("certificate expiry in {days_left:?} days is not the test CA's {TEST_CERT_DAYS}-day certificate"),
         ));
     }
-    // Control: the same probe under another name must fail on the certificate, or success above
-    // would prove nothing about verification.
-    let probe =
-        |host: &str| format!("{at}?module=https_healthz&target=https://proxy:8443/healthz&hostname={host}&debug=true");
-    let answers = m.get_all(&[probe(name), probe("not-the-site.test")]).await?;
+    // Control: the probe exactly as Prometheus makes it (its module, its target), under another
+    // name, must fail on the certificate, or the success above proves nothing about
+    // verification.
+    let scrape = probe_url(m).await?;
+    let params: BTreeMap<String, String> = scrape.query_pairs().into_owned().collect();
+    if params.get("hostname").map(String::as_str) != Some(name) {
+        problems.push(problem(
+            at,
+            format!("the site probe asks for {:?}, not the site's name {name}", params.get("hostname")),
+        ));
+    }
+    let replay = |host: &str| {
+        let mut url = scrape.clone();
+        let pairs = params.iter().filter(|(k, _)| *k != "hostname" && *k != "debug");
+        url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("hostname", host).append_pair("debug", "true");
+        url.to_string()
+    };
+    let answers = m.get_all(&[replay(name), replay("not-the-site.test")]).await?;
     if !answers[0].contains("probe_success 1") {
-        problems.push(problem(at, format!("a direct probe of {name} failed:\n{}", answers[0])));
+        problems.push(problem(at, format!("Prometheus's probe of {name}, replayed, failed:\n{}", answers[0])));
     }
     if !(answers[1].contains("probe_success 0") && answers[1].contains("x509")) {
-        problems.push(problem(at, format!("a wrong name was not refused on the certificate:\n{}", answers[1])));
+        problems.push(problem(
+            at,
+            format!(
+                "Prometheus's probe (module {:?}) accepts a certificate for another name: it does not verify\n{}",
+                params.get("module"),
+                answers[1]
+            ),
+        ));
     }
     Ok(problems)
+}
+
+/// The URL Prometheus scrapes for the site probe (blackbox job), with its parameters.
+async fn probe_url(m: &Monitoring<'_>) -> Result<reqwest::Url, ObserveError> {
+    let targets = m.prometheus("/api/v1/targets", &[("state", "active")]).await?;
+    let urls: Vec<&str> = targets["activeTargets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["labels"]["job"] == "blackbox")
+        .filter_map(|t| t["scrapeUrl"].as_str())
+        .collect();
+    match urls[..] {
+        [url] => reqwest::Url::parse(url).map_err(|e| ObserveError::Observation(format!("scrape URL {url}: {e}"))),
+        _ => Err(ObserveError::Observation(format!("the blackbox job has {} targets, want 1: {urls:?}", urls.len()))),
+    }
 }
 
 async fn backup_metrics(m: &Monitoring<'_>) -> Outcome {
@@ -459,16 +553,37 @@ async fn dashboard_data(m: &Monitoring<'_>) -> Outcome {
         }
     })
     .await?;
-    let queries = dashboards::queries(&repo::path("deploy/grafana/dashboards"))
-        .map_err(|e| ObserveError::Observation(e.to_string()))?;
+    let dir = m.root.join("deploy/grafana/dashboards");
     let at = "http://prometheus:9090/api/v1/query";
+    // Each variable gets the values Grafana would offer (its label_values query asked of
+    // Prometheus), so a panel filtering on a label its metric lacks matches nothing, as it does
+    // once a user picks a value; `.*` would match the missing label too.
+    let mut values = dashboards::Values::new();
+    let mut problems = Vec::new();
+    for variable in dashboards::label_variables(&dir).map_err(|e| ObserveError::Observation(e.to_string()))? {
+        let path = format!("/api/v1/label/{}/values", variable.label);
+        let offered: Vec<String> = m
+            .prometheus(&path, &[("match[]", &variable.metric)])
+            .await?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        if offered.is_empty() {
+            let query = format!("label_values({}, {})", variable.metric, variable.label);
+            problems.push(problem(at, format!("variable ${} offers no value: {query} is empty", variable.name)));
+        } else {
+            values.insert(variable.name.clone(), offered);
+        }
+    }
+    let queries = dashboards::queries(&dir, &values).map_err(|e| ObserveError::Observation(e.to_string()))?;
     if queries.is_empty() {
         return Ok(vec![problem(at, "the dashboards hold no query: nothing is shown")]);
     }
     let scraped = scraped_names(m).await?;
     let recorded = recording_rules(m).await?;
     let results = m.query_all(&queries.iter().map(|q| q.expr.as_str()).collect::<Vec<_>>()).await?;
-    let mut problems = Vec::new();
     for (query, result) in queries.iter().zip(results) {
         match result {
             Err(error) => problems.push(problem(at, format!("{}: {} does not run: {error}", query.panel, query.expr))),
@@ -501,7 +616,8 @@ async fn scraped_names(m: &Monitoring<'_>) -> Result<BTreeSet<String>, ObserveEr
         // Prometheus scrapes itself on its own loopback; the check asks from another container.
         .map(|url| url.replace("//localhost:9090/", "//prometheus:9090/"))
         .collect();
-    let bodies = m.get_all(&urls).await?;
+    // A target that cannot be reached contributes no names (SP520 reports it).
+    let bodies: Vec<String> = m.fetch_each(&urls).await?.into_iter().filter_map(Result::ok).collect();
     let name_of = |line: &str| {
         let line = line.strip_prefix("# HELP ").or_else(|| line.strip_prefix("# TYPE ")).unwrap_or(line);
         line.split(['{', ' ']).next().unwrap_or_default().to_owned()
@@ -526,7 +642,14 @@ async fn replica_alert(m: &Monitoring<'_>) -> Outcome {
     let at = "http://alert-receiver:9000/default";
     let active = m.query("ALERTS{alertname=\"AppReplicaDown\"}").await?;
     if !active.is_empty() {
-        return Err(ObserveError::Observation(format!("AppReplicaDown is active before any fault: {active:?}")));
+        let states: Vec<&str> = active.iter().filter_map(|a| a["metric"]["alertstate"].as_str()).collect();
+        let replicas = m.stack.replicas("app").await?.len();
+        return Ok(vec![problem(
+            at,
+            format!(
+                "AppReplicaDown is {states:?} before any fault, with {replicas} replica(s) running: it cannot tell a stop"
+            ),
+        )]);
     }
     let victim = m
         .stack
@@ -566,4 +689,37 @@ async fn heartbeat(m: &Monitoring<'_>) -> Outcome {
         )]);
     }
     Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn targets(alertmanager: &str, scraped_at: &str) -> Value {
+        let target = |job: &str, instance: &str, health: &str| {
+            json!({"labels": {"job": job, "instance": instance}, "health": health, "lastError": "",
+                   "lastScrape": scraped_at})
+        };
+        let mut all: Vec<Value> =
+            JOBS.iter().filter(|j| **j != "alertmanager").map(|j| target(j, "a:1", "up")).collect();
+        all.push(target("alertmanager", "alertmanager:9093", alertmanager));
+        json!({"activeTargets": all})
+    }
+
+    #[test]
+    fn a_target_down_for_three_scrapes_fails_and_an_up_one_forgives() {
+        let replicas = BTreeSet::from(["a:1".to_owned()]);
+        let mut failed = FailedScrapes::new();
+        assert!(matches!(judge_targets(&targets("down", "t1"), &replicas, &mut failed), Probe::Pending(_)));
+        assert!(matches!(judge_targets(&targets("down", "t1"), &replicas, &mut failed), Probe::Pending(_)));
+        assert!(matches!(judge_targets(&targets("down", "t2"), &replicas, &mut failed), Probe::Pending(_)));
+        assert!(matches!(judge_targets(&targets("up", "t3"), &replicas, &mut failed), Probe::Ready(_)));
+        for scrape in ["t4", "t5"] {
+            assert!(matches!(judge_targets(&targets("down", scrape), &replicas, &mut failed), Probe::Pending(_)));
+        }
+        let third = judge_targets(&targets("down", "t6"), &replicas, &mut failed);
+        assert!(matches!(third, Probe::Failed(ref seen) if seen.contains("alertmanager/alertmanager:9093 is")));
+    }
 }

@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod env_file;
 mod error;
 pub mod harness_config;
+pub mod interpolation;
 pub mod needs;
 pub mod outline;
 mod project;

@@ -6,8 +6,10 @@ use std::time::Duration;
 use stackproof::check::Finding;
 use stackproof::edge::{self, EdgeCheck, Needs, Target};
 use stackproof::hardening::{self, Container};
-use stackproof::monitoring::live::{LiveCheck, Monitoring};
-use stackproof::observe::Problem;
+use stackproof::monitoring::{
+    self,
+    live::{LiveCheck, Monitoring},
+};
 use stackproof::policy::{Project, ProjectOptions};
 use stackproof::prod::BootedSite;
 use stackproof::repo;
@@ -30,6 +32,10 @@ pub trait Inspected: Send + Sync + 'static {
 pub trait Booted: Inspected {
     /// The booted site.
     fn booted(&self) -> &BootedSite;
+    /// The tree its images and configuration came from.
+    fn root(&self) -> &std::path::Path {
+        repo::root()
+    }
 }
 
 /// `SP400-tls-1-0-and-1-1-are-refused`.
@@ -130,17 +136,8 @@ pub fn live_trial<C: Booted>(check: &'static LiveCheck) -> Trial<C> {
         Box::new(move |context: &C| {
             Box::pin(async move {
                 let booted = context.booted();
-                let monitoring = Monitoring { stack: &booted.stack, site: &booted.site };
-                let problems: Vec<Problem> =
-                    (check.run.look)(&monitoring).await.map_err(|e| format!("could not be observed: {e}"))?;
-                if problems.is_empty() {
-                    return Ok(());
-                }
-                Err(problems
-                    .iter()
-                    .map(|p| format!("{}: [{}] {}\n    fix: {}", p.url, check.label(), p.message, check.fix))
-                    .collect::<Vec<_>>()
-                    .join("\n"))
+                let monitoring = Monitoring { stack: &booted.stack, site: &booted.site, root: context.root() };
+                outcome(monitoring::live::run(check, &monitoring).await)
             })
         }),
     )

@@ -12,8 +12,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
 use stackproof::check::case::{self, Case};
-use stackproof::check::{self as checkmod, Finding, Kind, Meta};
+use stackproof::check::{self as checkmod, Finding, Kind, Location, Meta};
 use stackproof::edge::{self, Target};
+use stackproof::monitoring::live::{self, Monitoring, Overlay};
 use stackproof::policy::{Project, ProjectOptions};
 use stackproof::prod::BootedSite;
 use stackproof::repo;
@@ -26,7 +27,7 @@ use crate::checks::{self, Booted, MIN_DAYS_LEFT};
 const TREE: [&str; 6] = ["compose.prod.yml", ".env.example", "deploy", "app", "fixtures/monitoring", "docs"];
 
 /// The stack areas of the catalog.
-const AREAS: [&str; 1] = ["edge"];
+const AREAS: [&str; 2] = ["edge", "monitoring"];
 
 /// Services an edge-only group does without: nothing in scope looks at them.
 const NOT_NEEDED_FOR_EDGE: [&str; 6] =
@@ -39,7 +40,8 @@ pub struct Mutant {
     scope: Vec<&'static Meta>,
     cases: Vec<Case>,
     findings: OnceCell<Vec<Finding>>,
-    _tree: tempfile::TempDir,
+    _overlay: Option<Overlay>,
+    tree: tempfile::TempDir,
 }
 
 impl checks::Inspected for Mutant {
@@ -55,6 +57,10 @@ impl checks::Inspected for Mutant {
 impl Booted for Mutant {
     fn booted(&self) -> &BootedSite {
         &self.booted
+    }
+
+    fn root(&self) -> &Path {
+        self.tree.path()
     }
 }
 
@@ -111,15 +117,22 @@ fn edits_compose(group: &[Case], entry: &Case) -> bool {
     true
 }
 
-/// The checks that run on a group: each entry's scope, else every check of the kinds named.
+/// The checks that run on a group: each entry's scope, else every check of the kinds named,
+/// among those a running stack answers (edge, hardening, live monitoring).
 fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
     let explicit: BTreeSet<&str> = cases.iter().flat_map(|c| c.expect.stack.scope.iter().map(String::as_str)).collect();
     let kinds: BTreeSet<Kind> =
         cases.iter().flat_map(|c| c.expect.fails.keys()).filter_map(|id| checkmod::find(id)).map(|m| m.kind).collect();
-    checkmod::catalog()
-        .into_iter()
+    let on_a_stack = edge::ALL
+        .iter()
+        .map(|c| &c.meta)
+        .chain(stackproof::hardening::rules::ALL.iter().map(|r| &r.meta))
+        .chain(live::ALL.iter().map(|c| &c.meta));
+    let mut scope: Vec<&'static Meta> = on_a_stack
         .filter(|m| if explicit.is_empty() { kinds.contains(&m.kind) } else { explicit.contains(m.id) })
-        .collect()
+        .collect();
+    scope.sort_by_key(|m| m.id);
+    scope
 }
 
 /// One suite per group.
@@ -165,7 +178,11 @@ fn suite(number: usize, cases: Vec<Case>) -> Suite<Mutant> {
             }),
         ));
     }
-    suite.with(crate::trial!("verify-agrees-on-the-read-only-checks", Mutant, verify_agrees))
+    let edge_named = cases.iter().flat_map(|c| c.expect.fails.keys()).any(|id| edge::ALL.iter().any(|c| c.id == id));
+    if edge_named {
+        suite = suite.with(crate::trial!("verify-agrees-on-the-read-only-checks", Mutant, verify_agrees));
+    }
+    suite
 }
 
 /// Copies the tree, applies every entry, and boots the group's stack from the copy.
@@ -193,9 +210,14 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
         std::fs::write(&file, format!("services:\n{services}"))?;
         overlays.push(file);
     }
+    let monitored = scope.iter().any(|m| live::ALL.iter().any(|c| std::ptr::eq(*m, &c.meta)));
+    let monitoring = if monitored { Some(Overlay::write(tree.path())?) } else { None };
     let compose = tree.path().join("compose.prod.yml");
     let label = tag.to_owned();
-    let booted = BootedSite::boot_from(&compose, &label, |mut spec, _| {
+    let booted = BootedSite::boot_from(&compose, &label, |mut spec, ca| {
+        if let Some(monitoring) = &monitoring {
+            spec = monitoring.apply(spec, &ca.ca_pem());
+        }
         for overlay in &overlays {
             spec = spec.with_file(overlay);
         }
@@ -206,6 +228,12 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
     })
     .await?;
     let mut files: Vec<PathBuf> = vec![compose];
+    if monitored {
+        // What the monitoring overlay requires; any path will do for rendering.
+        files.push(tree.path().join("fixtures/monitoring/compose.yml"));
+        let ca = booted.ca.ca_pem().to_string_lossy().into_owned();
+        env.extend([("MONITORING_CA_PEM".to_owned(), ca.clone()), ("MONITORING_PROMETHEUS_YML".to_owned(), ca)]);
+    }
     files.extend(overlays);
     let env_file = tree.path().join("env.project");
     std::fs::write(
@@ -219,7 +247,7 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
         config: None,
     })
     .await?;
-    Ok(Mutant { booted, project, scope, cases, findings: OnceCell::new(), _tree: tree })
+    Ok(Mutant { booted, project, scope, cases, findings: OnceCell::new(), _overlay: monitoring, tree })
 }
 
 fn make_readable(dir: &Path) -> Result<()> {
@@ -227,22 +255,44 @@ fn make_readable(dir: &Path) -> Result<()> {
     Ok(std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?)
 }
 
-/// Every check of the scope on the group's stack, once.
+/// Every check of the scope on the group's stack, once, in the prod suite's order: what reads
+/// (edge, monitoring, hardening), then the monitoring alert while no replica has been stopped
+/// yet, then the edge checks that stop or kill replicas.
 async fn findings(m: &Mutant) -> &[Finding] {
     m.findings
         .get_or_init(|| async {
+            let in_scope = |meta: &Meta| m.scope.iter().any(|s| std::ptr::eq(*s, meta));
             let target = Target { site: &m.booted.site, stack: Some(&m.booted.stack), min_days_left: MIN_DAYS_LEFT };
+            let (edge_disrupting, edge_reading): (Vec<_>, Vec<_>) = edge::in_run_order(|_| true)
+                .into_iter()
+                .filter(|c| in_scope(&c.meta))
+                .partition(|c| c.run.needs == edge::Needs::Disrupt);
+            let (live_disrupting, live_reading): (Vec<_>, Vec<_>) =
+                live::ALL.iter().filter(|c| in_scope(&c.meta)).partition(|c| c.run.disrupts);
+            let monitoring = Monitoring { stack: &m.booted.stack, site: &m.booted.site, root: m.tree.path() };
             let mut found = Vec::new();
-            for check in
-                edge::in_run_order(|_| true).into_iter().filter(|c| m.scope.iter().any(|s| std::ptr::eq(*s, &c.meta)))
-            {
+            for check in edge_reading {
                 found.extend(edge::run(check, &target).await);
             }
-            if m.scope.iter().any(|s| s.kind == Kind::Hardening) {
+            for check in live_reading {
+                found.extend(live::run(check, &monitoring).await);
+            }
+            let rules: Vec<_> = stackproof::hardening::rules::ALL.iter().filter(|r| in_scope(&r.meta)).collect();
+            if !rules.is_empty() {
                 match checks::containers(&m.booted.stack, &m.project).await {
                     Ok(containers) => found.extend(stackproof::hardening::check(&containers).findings),
-                    Err(error) => eprintln!("mutant: hardening not inspected: {error}"),
+                    Err(error) => found.extend(
+                        rules
+                            .iter()
+                            .map(|rule| rule.finding(Location::default(), format!("could not be observed: {error}"))),
+                    ),
                 }
+            }
+            for check in live_disrupting {
+                found.extend(live::run(check, &monitoring).await);
+            }
+            for check in edge_disrupting {
+                found.extend(edge::run(check, &target).await);
             }
             found
         })

@@ -39,7 +39,7 @@ impl Booted for Prod {
 }
 
 async fn boot() -> Result<Prod, String> {
-    let overlay = Overlay::write().map_err(|e| e.to_string())?;
+    let overlay = Overlay::write(stackproof::repo::root()).map_err(|e| e.to_string())?;
     let booted =
         BootedSite::boot("prod", |spec, ca| overlay.apply(spec, &ca.ca_pem())).await.map_err(|e| e.to_string())?;
     let ca = booted.ca.ca_pem().to_string_lossy().into_owned();
