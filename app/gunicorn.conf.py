@@ -12,6 +12,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Longer than the proxy's keepalive_timeout (50 s): the proxy, not gunicorn, closes idle
 # connections, so nginx never sends a request on a connection gunicorn is closing.
 keepalive = 75
+# After SIGTERM (a release stops old replicas so), in-flight requests get this long to finish:
+# as long as the proxy waits for an answer (proxy_read_timeout 30s), and below the container's
+# stop_grace_period (40 s), after which Docker kills.
+graceful_timeout = 30
 # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers into timeouts.
 worker_tmp_dir = "/dev/shm"
 # The app logs each request itself as JSON, with the client address ProxyFix trusts and the

@@ -156,8 +156,12 @@ impl BootedSite {
             Duration::from_secs(60),
             Duration::from_millis(500),
             || async {
+                let replicas = match stack.replicas("app").await {
+                    Ok(replicas) => replicas,
+                    Err(error) => return Probe::Pending(error.to_string()),
+                };
                 let mut running = Vec::new();
-                for replica in stack.replicas("app").await.unwrap_or_default().iter().filter(|r| r.state == "running") {
+                for replica in replicas.iter().filter(|r| r.state == "running") {
                     match stack.address_on(&replica.id, "backend").await {
                         Ok(address) => running.push(address),
                         Err(error) => return Probe::Pending(error.to_string()),

@@ -3,6 +3,10 @@
 #   serve (default)  prepare TLS files, start the certificate watcher, exec nginx (PID 1, so
 #                    docker's signals reach nginx itself: SIGQUIT graceful stop, SIGHUP reload)
 #   health           HEALTHCHECK probe: stub_status answers 200 and the watcher is alive
+#   drain ADDR...    stop routing to these replicas (a release, before it stops them); the
+#                    watcher reloads nginx within REPLICA_POLL_SECONDS
+#   undrain ADDR...  forget them again, once their containers are gone
+#   upstream         print the replica addresses nginx routes to now
 #   anything else    prepare, then exec it, e.g. `docker run IMAGE nginx -t`
 set -euo pipefail
 
@@ -13,6 +17,8 @@ RUN_DIR=/run/nginx              # tmpfs; nginx reads $RUN_DIR/tls/{fullchain,pri
 APP_HOST=${APP_HOST:-app}       # the app's compose service name: Docker's DNS lists every replica
 APP_PORT=${APP_PORT:-8000}
 REPLICA_POLL_SECONDS=${REPLICA_POLL_SECONDS:-2}
+READY_PATH=${READY_PATH:-/readyz}  # a replica is routed to only while this answers 200
+DRAINED=$RUN_DIR/drained           # addresses being drained: never routed to again
 BOOT_DIR=$RUN_DIR/bootstrap
 
 log() { printf 'entrypoint: %s\n' "$*" >&2; }
@@ -48,6 +54,39 @@ replica_addresses() {
     getent ahostsv4 "$APP_HOST" | awk '{ print $1 }' | sort -u | tr '\n' ' '
 }
 
+# Whether the replica at $1 answers READY_PATH with 200 within a second. Docker's DNS lists a
+# container as soon as it starts, and Compose keeps an unhealthy one running: without this, a
+# replica still starting, or one whose database broke, would get requests.
+replica_ready() {
+    # shellcheck disable=SC2016  # expanded by the inner bash, from its arguments
+    timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2" &&
+        printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$3" "$4" >&3 &&
+        read -r _ status _ <&3 && [[ $status == 200 ]]' _ "$1" "$APP_PORT" "$READY_PATH" "$APP_HOST" 2>/dev/null
+}
+
+# The replicas to route to: the DNS answer $1 less the drained ones and those not ready. When
+# none is ready, every undrained one: a replica that answers 503 beats a proxy with nowhere to
+# send (and a degraded app, say with a full disk, still serves its reads).
+routable_addresses() {
+    local address ready=() undrained=()
+    for address in $1; do
+        grep -qxF "$address" "$DRAINED" 2>/dev/null && continue
+        undrained+=("$address")
+        replica_ready "$address" && ready+=("$address")
+    done
+    if ((${#ready[@]})); then echo "${ready[*]}"; else echo "${undrained[*]}"; fi
+}
+
+# Forgets drained addresses DNS no longer lists (Docker may give one to a new container).
+prune_drained() {
+    [[ -s $DRAINED ]] || return 0
+    local address kept=""
+    while read -r address; do
+        [[ " $1 " == *" $address "* ]] && kept+="$address"$'\n'
+    done <"$DRAINED"
+    printf '%s' "$kept" >"$DRAINED.new" && mv "$DRAINED.new" "$DRAINED"
+}
+
 # nginx 1.22 resolves an upstream's server names once, at start: so the upstream block is
 # written from the DNS answer, and rewritten (then nginx reloaded) whenever the answer changes.
 # With no replica, one `down` server makes nginx answer 502 at once instead of failing to start.
@@ -68,18 +107,21 @@ write_upstream() {
     echo "$addresses" >"$RUN_DIR/upstream.addresses"
 }
 
-# Compares DNS with what the upstream block was last written from (not with an answer of its
-# own at start: a replica that appears between `prepare` and this loop would never be added).
+# Compares what is routable now with what the upstream block was last written from (not with
+# an answer of its own at start: a replica that appears between `prepare` and this loop would
+# never be added).
 watch_replicas() {
     set +e
-    local written now
+    local written now dns
     while sleep "$REPLICA_POLL_SECONDS"; do
-        now=$(replica_addresses)
+        dns=$(replica_addresses)
+        prune_drained "$dns"
+        now=$(routable_addresses "$dns")
         written=$(cat "$RUN_DIR/upstream.addresses")
         [[ $now == "$written" ]] && continue
         write_upstream "$now"
         if nginx -t -q && nginx -s reload; then
-            log "app replicas now: ${now:-none}: nginx reloaded"
+            log "app replicas now: ${now:-none} (of ${dns:-none} in DNS): nginx reloaded"
         else
             log "app replicas now: ${now:-none}, but nginx -t failed; retrying in ${REPLICA_POLL_SECONDS}s"
             echo "not loaded" >"$RUN_DIR/upstream.addresses"
@@ -89,7 +131,7 @@ watch_replicas() {
 
 prepare() {
     mkdir -p "$RUN_DIR"
-    write_upstream "$(replica_addresses)"
+    write_upstream "$(routable_addresses "$(replica_addresses)")"
     [[ -s $BOOT_DIR/fullchain.pem ]] || make_bootstrap
     ln -sfn "$(cert_source)" "$RUN_DIR/tls"
     cert_stamp >"$RUN_DIR/tls.stamp"    # what nginx will start with; the watcher starts from it
@@ -139,6 +181,23 @@ case ${1:-serve} in
         ;;
     health)
         health
+        ;;
+    drain)
+        shift
+        for address in "$@"; do
+            [[ $address =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { log "drain: $address is not an IPv4 address"; exit 64; }
+        done
+        printf '%s\n' "$@" >>"$DRAINED"
+        log "draining $*: no new requests once nginx reloads"
+        ;;
+    undrain)
+        # Once the drained containers are gone: Docker hands their addresses to new ones.
+        shift
+        grep -vxF -f <(printf '%s\n' "$@") "$DRAINED" >"$DRAINED.new" 2>/dev/null || true
+        mv "$DRAINED.new" "$DRAINED"
+        ;;
+    upstream)
+        cat "$RUN_DIR/upstream.addresses"
         ;;
     *)
         prepare

@@ -98,7 +98,7 @@ struct Reports {
 
 #[derive(Args)]
 struct ListArgs {
-    /// Only this kind: compose, kubernetes, hardening, edge or monitoring.
+    /// Only this kind: compose, kubernetes, hardening, edge, monitoring or drill.
     #[arg(long, value_name = "KIND")]
     kind: Option<String>,
 }
@@ -123,7 +123,7 @@ async fn main() -> ExitCode {
 fn list(kind: Option<&str>) -> Result<ExitCode> {
     let wanted = match kind {
         Some(name) => Some(Kind::parse(name).ok_or_else(|| {
-            anyhow!("--kind {name:?} is not one of compose, kubernetes, hardening, edge, monitoring")
+            anyhow!("--kind {name:?} is not one of compose, kubernetes, hardening, edge, monitoring, drill")
         })?),
         None => None,
     };

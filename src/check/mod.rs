@@ -25,11 +25,14 @@ pub enum Kind {
     Edge,
     /// The monitoring: its configuration and what it sees (SP5xx, `monitoring`).
     Monitoring,
+    /// The site's bad days, rehearsed under load: releases, rollbacks, renewals (SP6xx, `drill`).
+    Drill,
 }
 
 impl Kind {
     /// Every kind, in id order.
-    pub const ALL: [Self; 5] = [Self::Compose, Self::Kubernetes, Self::Hardening, Self::Edge, Self::Monitoring];
+    pub const ALL: [Self; 6] =
+        [Self::Compose, Self::Kubernetes, Self::Hardening, Self::Edge, Self::Monitoring, Self::Drill];
 
     /// The kind's name, as `stackproof list --kind` takes it.
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Kind {
             Self::Hardening => "hardening",
             Self::Edge => "edge",
             Self::Monitoring => "monitoring",
+            Self::Drill => "drill",
         }
     }
 
@@ -50,6 +54,7 @@ impl Kind {
             Self::Hardening => "SP3",
             Self::Edge => "SP4",
             Self::Monitoring => "SP5",
+            Self::Drill => "SP6",
         }
     }
 
@@ -138,6 +143,7 @@ pub fn catalog() -> Vec<&'static Meta> {
     all.extend(crate::hardening::rules::ALL.iter().map(|rule| &rule.meta));
     all.extend(crate::edge::ALL.iter().map(|check| &check.meta));
     all.extend(crate::monitoring::catalog());
+    all.extend(crate::drill::ALL.iter().map(|drill| &drill.meta));
     all.sort_by_key(|meta| meta.id);
     all
 }

@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::http::judge_answer;
-use super::{
-    Edge, EdgeCheck, EdgeError, Needs, Outcome, Problem, Target, error_chain, header, look, problem, send, stack_of,
-};
+use super::{Edge, EdgeCheck, EdgeError, Needs, Outcome, Problem, Target, header, look, problem, send, stack_of};
 use crate::check::{Kind, Meta, Severity};
 use crate::stack::{Helper, Replica, Stack};
+use crate::steady_load::SteadyLoad;
 use crate::wait::{self, Probe};
 
 /// Flask's own static route, as the app's metrics label it.
@@ -526,34 +525,8 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
     for replica in &replicas {
         served_before.push(served_by(stack, replica, "/lessons").await?);
     }
-    let started = Instant::now();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..WORKERS {
-        let (client, url) = (target.site.client(), target.site.url("/lessons"));
-        workers.spawn(async move {
-            let mut outcomes: Vec<(Instant, Result<(), String>)> = Vec::new();
-            let mut retried = 0;
-            while started.elapsed() < LOAD_FOR && outcomes.len() < MAX_PER_WORKER {
-                // As browsers do with a GET (RFC 9110 9.2.2), a request whose reused connection
-                // the proxy closed (a reload after the replica vanished) is sent again, once;
-                // an answer that is not 200, or a second failure, is a failed request.
-                let mut answer = client.get(&url).send().await;
-                if let Err(error) = &answer
-                    && !error.is_timeout()
-                {
-                    retried += 1;
-                    answer = client.get(&url).send().await;
-                }
-                let outcome = match answer {
-                    Ok(r) if r.status() == 200 => Ok(()),
-                    Ok(r) => Err(format!("{} at {:?}", r.status(), started.elapsed())),
-                    Err(e) => Err(format!("{} at {:?}", error_chain(&e), started.elapsed())),
-                };
-                outcomes.push((Instant::now(), outcome));
-            }
-            (outcomes, retried)
-        });
-    }
+    let load = SteadyLoad::start(target.site, WORKERS, &["/lessons"], LOAD_FOR, MAX_PER_WORKER);
+    let started = load.started;
     tokio::time::sleep(BEFORE_KILL).await;
     // The victim is the replica that served the most of this load: the kill must hit traffic.
     let mut busiest: Option<(f64, &Replica)> = None;
@@ -566,19 +539,14 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
     let (served_under_load, victim) = busiest.ok_or_else(|| EdgeError::Observation("no app replica".into()))?;
     let killed_at = Instant::now();
     stack.docker(&["kill", &victim.id], Duration::from_secs(30)).await?;
-    let (mut outcomes, mut retried) = (Vec::new(), 0);
-    while let Some(joined) = workers.join_next().await {
-        let (worker, again) = joined.map_err(|e| EdgeError::Observation(format!("a load worker failed: {e}")))?;
-        outcomes.extend(worker);
-        retried += again;
-    }
-    let failed: Vec<&String> = outcomes.iter().filter_map(|(_, o)| o.as_ref().err()).collect();
-    let after = outcomes.iter().filter(|(at, o)| *at > killed_at && o.is_ok()).count();
+    tokio::time::sleep(LOAD_FOR.saturating_sub(started.elapsed())).await;
+    let seen = load.stop().await.map_err(EdgeError::Observation)?;
+    let failed = seen.failed();
+    let after = seen.succeeded_after(killed_at);
     let url = target.site.url("/lessons");
     println!(
-        "  {} requests, {} failed, {retried} sent again on a closed connection; {} served by {} before the kill, {after} succeeded after it",
-        outcomes.len(),
-        failed.len(),
+        "  {}; {} served by {} before the kill, {after} succeeded after it",
+        seen.summary(),
         served_under_load,
         victim.name
     );
@@ -595,7 +563,12 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
     if !failed.is_empty() {
         problems.push(problem(
             &url,
-            format!("{} of {} requests failed: {:?}", failed.len(), outcomes.len(), &failed[..failed.len().min(5)]),
+            format!(
+                "{} of {} requests failed: {:?}",
+                failed.len(),
+                seen.answers.len(),
+                seen.first_failures(5, started)
+            ),
         ));
     }
     // The killed replica stays down (restart: unless-stopped does not restart a killed

@@ -23,8 +23,8 @@ pub fn references(text: &str) -> Vec<&str> {
 }
 
 /// `text` as compose renders it with no variable set: `${NAME:-default}` and `${NAME-default}`
-/// become their default, `$$` a dollar. `None` when a variable without a default is used, since
-/// then only the environment knows the value.
+/// become their default (itself rendered, so defaults nest), `$$` a dollar. `None` when a
+/// variable without a default is used, since then only the environment knows the value.
 pub fn with_defaults(text: &str) -> Option<String> {
     let mut out = String::new();
     let mut rest = text;
@@ -40,15 +40,30 @@ pub fn with_defaults(text: &str) -> Option<String> {
         let name = name_at(braced);
         let operator = &braced[name.len()..];
         let default = operator.strip_prefix(":-").or_else(|| operator.strip_prefix('-'))?;
-        let end = default.find('}')?;
-        if default[..end].contains('$') || name.is_empty() {
+        let end = closing_brace(default)?;
+        if name.is_empty() {
             return None;
         }
-        out.push_str(&default[..end]);
+        out.push_str(&with_defaults(&default[..end])?);
         rest = &default[end + 1..];
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// Where the `}` closing a `${` that started just before `text` is, counting nested `${`.
+fn closing_brace(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'{' if i > 0 && bytes[i - 1] == b'$' => depth += 1,
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The variable name at the start of `text`, or `""`.
@@ -75,7 +90,8 @@ mod tests {
         assert_eq!(with_defaults("app:${TAG:-prod}").as_deref(), Some("app:prod"));
         assert_eq!(with_defaults("${A-x}/$${B}").as_deref(), Some("x/${B}"));
         assert_eq!(with_defaults("plain").as_deref(), Some("plain"));
-        for unknowable in ["app:${TAG}", "app:$TAG", "${A:?need}", "${A:-${B}}", "${A:-x"] {
+        assert_eq!(with_defaults("app:${V:-${TAG:-prod}}-x").as_deref(), Some("app:prod-x"));
+        for unknowable in ["app:${TAG}", "app:$TAG", "${A:?need}", "${A:-${B}}", "${A:-x", "${A:-${B:-x}"] {
             assert_eq!(with_defaults(unknowable), None, "{unknowable}");
         }
     }

@@ -409,6 +409,17 @@ impl Stack {
         self.spec.compose(&self.project)
     }
 
+    /// The variables under which a plain `docker compose` (or a script calling it, like
+    /// deploy/release.sh) addresses this stack as it was booted: its project, files, profiles and
+    /// variables.
+    pub fn compose_environment(&self) -> BTreeMap<String, String> {
+        let mut env = self.spec.compose_env();
+        env.insert("COMPOSE_PROJECT_NAME".to_owned(), self.project.clone());
+        let files: Vec<String> = self.spec.files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+        env.insert("COMPOSE_FILE".to_owned(), files.join(":"));
+        env
+    }
+
     /// `docker compose` by project name only: needs neither files nor variables.
     fn by_name(&self) -> Command {
         let mut compose = Command::new("docker");

@@ -16,6 +16,7 @@ mod monitoring_config;
 mod mutants;
 mod prod;
 mod proxy_config;
+mod release;
 mod unhardened;
 
 use stackproof::suite::{self, AnySuite};
@@ -26,7 +27,7 @@ fn main() {
     }
     // The longest first: the whole run lasts at least as long as the prod suite.
     let mut suites: Vec<Box<dyn AnySuite>> =
-        vec![Box::new(prod::suite()), Box::new(backup::suite()), Box::new(acme::suite())];
+        vec![Box::new(prod::suite()), Box::new(release::suite()), Box::new(backup::suite()), Box::new(acme::suite())];
     suites.extend(mutants::suites());
     suites.extend(load::suites().into_iter().map(|s| Box::new(s) as Box<dyn AnySuite>));
     suites.push(Box::new(monitoring_config::suite()));

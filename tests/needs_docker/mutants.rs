@@ -13,6 +13,7 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 use stackproof::check::case::{self, Case};
 use stackproof::check::{self as checkmod, Finding, Kind, Location, Meta};
+use stackproof::drill::{self, DrillTarget};
 use stackproof::edge::{self, Target};
 use stackproof::monitoring::live::{self, Monitoring, Overlay};
 use stackproof::policy::{Project, ProjectOptions};
@@ -24,14 +25,11 @@ use tokio::sync::OnceCell;
 use crate::checks::{self, Booted, MIN_DAYS_LEFT};
 
 /// What a mutant stack needs of the repository, copied before the entries change it.
-const TREE: [&str; 6] = ["compose.prod.yml", ".env.example", "deploy", "app", "fixtures/monitoring", "docs"];
+const TREE: [&str; 7] =
+    ["compose.prod.yml", ".env.example", "deploy", "app", "fixtures/monitoring", "fixtures/overlays", "docs"];
 
-/// The stack areas of the catalog.
-const AREAS: [&str; 2] = ["edge", "monitoring"];
-
-/// Services an edge-only group does without: nothing in scope looks at them.
-const NOT_NEEDED_FOR_EDGE: [&str; 6] =
-    ["prometheus", "alertmanager", "node-exporter", "nginx-exporter", "blackbox", "backup"];
+/// The stack areas of the catalog (`release` runs on the release suite's own stack).
+const AREAS: [&str; 3] = ["edge", "monitoring", "proxy"];
 
 /// One group's booted stack and the checks' findings on it, computed once.
 pub struct Mutant {
@@ -41,6 +39,9 @@ pub struct Mutant {
     cases: Vec<Case>,
     findings: OnceCell<Vec<Finding>>,
     _overlay: Option<Overlay>,
+    /// The release command's record, for the drills.
+    state: tempfile::TempDir,
+    tag: String,
     tree: tempfile::TempDir,
 }
 
@@ -127,7 +128,8 @@ fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
         .iter()
         .map(|c| &c.meta)
         .chain(stackproof::hardening::rules::ALL.iter().map(|r| &r.meta))
-        .chain(live::ALL.iter().map(|c| &c.meta));
+        .chain(live::ALL.iter().map(|c| &c.meta))
+        .chain(drill::ALL.iter().map(|d| &d.meta));
     let mut scope: Vec<&'static Meta> = on_a_stack
         .filter(|m| if explicit.is_empty() { kinds.contains(&m.kind) } else { explicit.contains(m.id) })
         .collect();
@@ -203,14 +205,10 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
         }
     }
     let scope = scope_of(&cases);
-    if scope.iter().all(|m| m.kind == Kind::Edge) {
-        let file = tree.path().join("overlay-edge-only.yml");
-        let services: String =
-            NOT_NEEDED_FOR_EDGE.iter().map(|s| format!("  {s}:\n    deploy: {{replicas: 0}}\n")).collect();
-        std::fs::write(&file, format!("services:\n{services}"))?;
-        overlays.push(file);
-    }
     let monitored = scope.iter().any(|m| live::ALL.iter().any(|c| std::ptr::eq(*m, &c.meta)));
+    if !monitored && scope.iter().all(|m| m.kind != Kind::Hardening) {
+        overlays.push(tree.path().join("fixtures/overlays/without-monitoring.yml"));
+    }
     let monitoring = if monitored { Some(Overlay::write(tree.path())?) } else { None };
     let compose = tree.path().join("compose.prod.yml");
     let label = tag.to_owned();
@@ -247,7 +245,19 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
         config: None,
     })
     .await?;
-    Ok(Mutant { booted, project, scope, cases, findings: OnceCell::new(), _overlay: monitoring, tree })
+    let state = tempfile::tempdir()?;
+    std::fs::write(state.path().join("env"), "APP_VERSION=\n")?;
+    Ok(Mutant {
+        booted,
+        project,
+        scope,
+        cases,
+        findings: OnceCell::new(),
+        _overlay: monitoring,
+        state,
+        tag: tag.to_owned(),
+        tree,
+    })
 }
 
 fn make_readable(dir: &Path) -> Result<()> {
@@ -293,6 +303,10 @@ async fn findings(m: &Mutant) -> &[Finding] {
             }
             for check in edge_disrupting {
                 found.extend(edge::run(check, &target).await);
+            }
+            let drills = DrillTarget { booted: &m.booted, root: m.tree.path(), state: m.state.path(), label: &m.tag };
+            for check in drill::ALL.iter().filter(|d| in_scope(&d.meta)) {
+                found.extend(drill::run(check, &drills).await);
             }
             found
         })
