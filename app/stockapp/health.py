@@ -12,7 +12,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    return jsonify(status="ok", version=version.VERSION)
+    return jsonify(status="ok", version=version.current())
 
 
 def _check(fn):

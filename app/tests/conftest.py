@@ -53,6 +53,7 @@ def make_app(db_path, monkeypatch):
     monkeypatch.setenv("STOCKAPP_ENV", "testing")
     monkeypatch.setenv("STOCKAPP_DATABASE", db_path)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("STOCKAPP_VERSION", raising=False)
     return lambda **overrides: create_app(overrides)
 
 
