@@ -46,12 +46,18 @@ class BaseConfig:
     # session-bound token plus SameSite=Lax cookies already stop cross-site posts.
     WTF_CSRF_SSL_STRICT = False
     PRICE_DIR = str(PACKAGE_DIR / "data" / "prices")
+    # How long a readiness report stands before the request gate checks again (readiness.py).
+    READINESS_CACHE_SECONDS = 2.0
+    # How long a request waits for another connection's write lock before answering 503.
+    DATABASE_TIMEOUT = 5.0
 
     def __init__(self):
         self.DATABASE = os.environ.get("STOCKAPP_DATABASE", "/var/lib/stockapp/stockapp.db")
         self.PROXY_HOPS = _env_int("STOCKAPP_PROXY_HOPS", self.DEFAULT_PROXY_HOPS)
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 300)
+        # Below this many free bytes under the database, /readyz reports storage as degraded.
+        self.STORAGE_MIN_FREE_BYTES = _env_int("STOCKAPP_MIN_FREE_BYTES", 32 * 1024 * 1024)
         self.SECRET_KEY = self.load_secret_key()
 
     def load_secret_key(self):
