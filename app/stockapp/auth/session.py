@@ -2,6 +2,7 @@
 
 import hmac
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, request, session, url_for
 
@@ -65,7 +66,17 @@ def page_login_required(view):
 
 
 def safe_next(target, default):
-    """Only local paths, so ?next= cannot redirect off-site."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    """`target` when it is a path on this site, else `default`: ?next= must not redirect
+    off-site. Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    "/\\t/evil.example" or "/\\\\evil.example" would become "//evil.example": any control
+    character, whitespace or backslash disqualifies a target outright."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return default
+    if len(target) > 2048 or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return default
+    if "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
