@@ -83,6 +83,11 @@ class DevelopmentConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     DEFAULT_PROXY_HOPS = 1
+    # Flask takes DEBUG from FLASK_DEBUG; a stray FLASK_DEBUG=1 must not make errors propagate
+    # past the JSON/HTML error handlers (or reload templates) in production.
+    DEBUG = False
+    TESTING = False
+    PROPAGATE_EXCEPTIONS = False
     SESSION_COOKIE_SECURE = True
     # __Host- forbids Domain and requires Secure and Path=/, so no subdomain can plant it.
     SESSION_COOKIE_NAME = "__Host-session"

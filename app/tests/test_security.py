@@ -4,6 +4,7 @@ that shows the test would notice the opposite."""
 import pytest
 from conftest import PASSWORD
 
+from stockapp import create_app
 from stockapp.auth.session import safe_next
 
 HTTPS = "https://stocks.example"
@@ -74,3 +75,37 @@ def test_next_is_escaped_in_the_form(client):
     html = page.get_data(as_text=True)
     assert "<script" not in html
     assert 'value="/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
+# Error pages in production ---------------------------------------------------------------
+
+
+def boom():
+    raise RuntimeError("secret-detail-4711")
+
+
+@pytest.mark.parametrize("flask_debug", [None, "1"])
+def test_production_errors_leak_no_traceback(production, monkeypatch, caplog, flask_debug):
+    if flask_debug:
+        monkeypatch.setenv("FLASK_DEBUG", flask_debug)  # a stray debug flag changes nothing
+    app = create_app()
+    assert app.debug is False and app.testing is False
+    app.add_url_rule("/api/boom", "api_boom", boom)
+    app.add_url_rule("/boom", "boom", boom)
+    client = app.test_client()
+    api_response, page = client.get("/api/boom"), client.get("/boom")
+    assert api_response.status_code == page.status_code == 500
+    assert api_response.get_json() == {"error": "internal server error"}
+    html = page.get_data(as_text=True)
+    assert "Something went wrong" in html
+    for text in (api_response.get_data(as_text=True), html):
+        assert "secret-detail-4711" not in text and "Traceback" not in text
+    assert "secret-detail-4711" in caplog.text  # the control: it is logged, not lost
+
+
+def test_a_debug_app_would_propagate_the_error(make_app):
+    """The control of the test above: with debug on, the error escapes the handlers."""
+    app = make_app(DEBUG=True, TESTING=False, PROPAGATE_EXCEPTIONS=None)
+    app.add_url_rule("/api/boom", "api_boom", boom)
+    with pytest.raises(RuntimeError, match="secret-detail-4711"):
+        app.test_client().get("/api/boom")
