@@ -3,6 +3,7 @@
 import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ class BaseConfig:
     # session-bound token plus SameSite=Lax cookies already stop cross-site posts.
     WTF_CSRF_SSL_STRICT = False
     PRICE_DIR = str(PACKAGE_DIR / "data" / "prices")
+    # A login lasts at most this long, counted on the server from the login (auth/users.py);
+    # the cookie's signature expires with it.
+    SESSION_LIFETIME_SECONDS = 7 * 24 * 3600
+    PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_LIFETIME_SECONDS)
     # How long a readiness report stands before the request gate checks again (readiness.py).
     READINESS_CACHE_SECONDS = 2.0
     # How long a request waits for another connection's write lock before answering 503.

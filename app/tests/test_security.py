@@ -1,6 +1,8 @@
 """Each security decision of the app (app/README.md lists them), shown holding, with a control
 that shows the test would notice the opposite."""
 
+import sqlite3
+
 import pytest
 from conftest import PASSWORD
 
@@ -75,6 +77,85 @@ def test_next_is_escaped_in_the_form(client):
     html = page.get_data(as_text=True)
     assert "<script" not in html
     assert 'value="/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
+# Sessions --------------------------------------------------------------------------------
+
+
+def cookie_of(api):
+    return api.client.get_cookie("session").value
+
+
+def with_cookie(app, value):
+    client = app.test_client()
+    client.set_cookie("session", value)
+    return client
+
+
+def test_logout_ends_a_copied_cookie(app, alice):
+    stolen = cookie_of(alice)
+    assert with_cookie(app, stolen).get("/api/me").status_code == 200  # the copy works...
+    assert alice.post("/api/auth/logout").status_code == 200
+    assert with_cookie(app, stolen).get("/api/me").status_code == 401  # ...until logout
+
+
+def test_html_logout_ends_a_copied_cookie(app, alice):
+    stolen = cookie_of(alice)
+    token = token_of(alice.get("/dashboard"))
+    assert alice.client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert with_cookie(app, stolen).get("/dashboard").status_code == 302
+
+
+def test_logout_ends_only_its_own_session(app, alice, make_api):
+    laptop = make_api()
+    assert laptop.login("alice").status_code == 200
+    alice.post("/api/auth/logout")
+    assert laptop.get("/api/me").status_code == 200
+
+
+def test_login_rotates_the_session(app, make_api):
+    client = make_api()
+    client.register("alice")
+    first = cookie_of(client)
+    assert client.login("alice").status_code == 200
+    second = cookie_of(client)
+    assert second != first
+    assert with_cookie(app, first).get("/api/me").status_code == 401  # the replaced login
+    assert with_cookie(app, second).get("/api/me").status_code == 200
+
+
+def test_a_planted_pre_login_cookie_gains_nothing(app, api, make_api):
+    api.register("alice")
+    victim = make_api()
+    victim.csrf()
+    planted = cookie_of(victim)  # what an attacker could have set in the victim's browser
+    assert victim.login("alice").status_code == 200
+    assert with_cookie(app, planted).get("/api/me").status_code == 401
+    assert victim.get("/api/me").status_code == 200
+
+
+def test_sessions_expire_on_the_server(alice, db_path, app):
+    assert alice.get("/api/me").status_code == 200
+    lifetime = app.config["SESSION_LIFETIME_SECONDS"]
+    assert lifetime == 7 * 24 * 3600
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE user_sessions SET created_at = created_at - ?", (lifetime - 60,))
+    assert alice.get("/api/me").status_code == 200  # a minute left
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE user_sessions SET created_at = created_at - 61")
+    assert alice.get("/api/me").status_code == 401
+
+
+def test_the_database_holds_only_a_hash_of_the_session_token(alice, db_path):
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT token_hash FROM user_sessions").fetchall()
+    assert len(rows) == 1 and len(rows[0][0]) == 64
+    from flask.sessions import SecureCookieSessionInterface
+
+    app = alice.client.application
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    token = serializer.loads(cookie_of(alice))["sid"]
+    assert token not in rows[0][0]
 
 
 # Error pages in production ---------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Accounts: validation, creation, lookup, and the shared login throttle."""
 
+import hashlib
+import hmac
 import math
 import re
 import secrets
@@ -49,6 +51,41 @@ def session_nonce(user_id):
     """The account's session nonce, or None when no account has this id."""
     row = db.fetch_one("SELECT session_nonce FROM users WHERE id = ?", (user_id,))
     return row["session_nonce"] if row else None
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user_id):
+    """A new server-side session for the account; returns the token for the cookie."""
+    token, now = secrets.token_urlsafe(32), time.time()
+    lifetime = current_app.config["SESSION_LIFETIME_SECONDS"]
+    db.execute("DELETE FROM user_sessions WHERE created_at <= ?", (now - lifetime,))
+    db.execute(
+        "INSERT INTO user_sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)",
+        (_token_hash(token), user_id, now),
+    )
+    return token
+
+
+def end_session(token):
+    db.execute("DELETE FROM user_sessions WHERE token_hash = ?", (_token_hash(token),))
+
+
+def session_is_live(user_id, token, nonce):
+    """True while the session's row exists, is younger than the lifetime, and belongs to this
+    account with this nonce (a row left behind by a deletion without foreign keys, or an id
+    given to the next account, does not pass)."""
+    if not isinstance(token, str) or not isinstance(nonce, str) or not nonce:
+        return False
+    oldest = time.time() - current_app.config["SESSION_LIFETIME_SECONDS"]
+    row = db.fetch_one(
+        "SELECT u.session_nonce FROM user_sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.token_hash = ? AND s.user_id = ? AND s.created_at > ?",
+        (_token_hash(token), user_id, oldest),
+    )
+    return row is not None and hmac.compare_digest(nonce, row["session_nonce"])
 
 
 def authenticate(username, password):
