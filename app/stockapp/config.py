@@ -61,6 +61,8 @@ class BaseConfig:
         self.PROXY_HOPS = _env_int("STOCKAPP_PROXY_HOPS", self.DEFAULT_PROXY_HOPS)
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 300)
+        # Per client address (after ProxyFix): one client trying many accounts.
+        self.LOGIN_MAX_FAILURES_PER_CLIENT = _env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 30)
         # Below this many free bytes under the database, /readyz reports storage as degraded.
         self.STORAGE_MIN_FREE_BYTES = _env_int("STOCKAPP_MIN_FREE_BYTES", 32 * 1024 * 1024)
         self.SECRET_KEY = self.load_secret_key()

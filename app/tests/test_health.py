@@ -54,7 +54,7 @@ def test_readyz_503_when_migrations_missing(make_app, tmp_path):
     checks = response.get_json()["checks"]
     assert checks["database"]["ok"] is True
     assert checks["migrations"] == {"ok": False, "detail": checks["migrations"]["detail"]}
-    assert "pending migrations [1, 2, 3, 4]" in checks["migrations"]["detail"]
+    assert "pending migrations [1, 2, 3, 4, 5]" in checks["migrations"]["detail"]
 
 
 def test_readyz_503_when_price_data_missing(make_app, tmp_path):

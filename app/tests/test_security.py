@@ -79,6 +79,45 @@ def test_next_is_escaped_in_the_form(client):
     assert 'value="/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
 
 
+# Login throttles -------------------------------------------------------------------------
+
+
+def from_address(make_api, address):
+    client = make_api()
+    client.client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_one_client_trying_many_accounts_is_throttled(api, make_app, make_api):
+    api.register("alice")
+    app = make_app(LOGIN_MAX_FAILURES_PER_CLIENT=3)
+    sprayer = from_address(lambda: make_api(app), "203.0.113.5")
+    for name in ("amy", "ben", "cal"):  # one failure each: far below the per-account limit
+        assert sprayer.login(name, "wrong password!").status_code == 401
+    refused = sprayer.login("alice")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 300
+    # The control: another client is not held back, and alice's own count was never reached.
+    assert from_address(lambda: make_api(app), "198.51.100.9").login("alice").status_code == 200
+
+
+def test_the_account_limit_holds_whichever_client_asks(api, make_api):
+    api.register("alice")
+    for n in range(5):
+        from_address(make_api, f"192.0.2.{n + 1}").login("alice", "wrong password!")
+    assert from_address(make_api, "192.0.2.99").login("alice").status_code == 429
+
+
+def test_the_html_form_counts_against_the_same_limits(api, client, make_app):
+    api.register("alice")
+    strict = make_app(LOGIN_MAX_FAILURES=2).test_client()
+    for _ in range(2):
+        token = token_of(strict.get("/login"))
+        form = {"username": "alice", "password": "wrong password!", "csrf_token": token}
+        assert strict.post("/login", data=form).status_code == 401
+    response = form_login(strict, "/dashboard")
+    assert response.status_code == 429 and "Retry-After" in response.headers
+
+
 # Sessions --------------------------------------------------------------------------------
 
 

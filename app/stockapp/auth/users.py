@@ -102,41 +102,59 @@ def _throttle_key(username):
     return str(username).strip().lower()[:64]
 
 
-def retry_after(username):
-    """Seconds until the next attempt is allowed, or 0 when not throttled."""
-    cfg = current_app.config
-    window, now = cfg["LOGIN_WINDOW_SECONDS"], time.time()
+def _client_key(client):
+    return str(client or "")[:64]
+
+
+def _wait(column, key, limit, window, now):
+    """Seconds until `key` (a username or a client) may try again; 0 below the limit."""
     row = db.fetch_one(
-        "SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts"
-        " WHERE username = ? AND attempted_at > ?",
-        (_throttle_key(username), now - window),
+        f"SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts"
+        f" WHERE {column} = ? AND attempted_at > ?",
+        (key, now - window),
     )
-    if row["n"] < cfg["LOGIN_MAX_FAILURES"]:
+    if row["n"] < limit:
         return 0
     return max(1, math.ceil(row["oldest"] + window - now))
 
 
-def record_failure(username):
+def retry_after(username, client):
+    """Seconds until the next attempt is allowed, or 0 when neither the account nor the
+    client has reached its limit of failures in the window."""
+    cfg, now = current_app.config, time.time()
+    window = cfg["LOGIN_WINDOW_SECONDS"]
+    by_account = _wait("username", _throttle_key(username), cfg["LOGIN_MAX_FAILURES"], window, now)
+    by_client = _wait(
+        "client", _client_key(client), cfg["LOGIN_MAX_FAILURES_PER_CLIENT"], window, now
+    )
+    return max(by_account, by_client)
+
+
+def record_failure(username, client):
     key, now = _throttle_key(username), time.time()
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
     # Expired rows of every user go too, so sprayed usernames cannot grow the table.
     db.execute("DELETE FROM login_attempts WHERE attempted_at <= ?", (now - window,))
-    db.execute("INSERT INTO login_attempts (username, attempted_at) VALUES (?, ?)", (key, now))
+    db.execute(
+        "INSERT INTO login_attempts (username, client, attempted_at) VALUES (?, ?, ?)",
+        (key, _client_key(client), now),
+    )
 
 
 def clear_failures(username):
+    """A success forgets the account's failures, never the client's against other accounts."""
     db.execute("DELETE FROM login_attempts WHERE username = ?", (_throttle_key(username),))
 
 
-def login(username, password):
+def login(username, password, client):
     """(user, 0) on success, (None, 0) on bad credentials, (None, seconds) when throttled."""
-    wait = retry_after(username)
+    wait = retry_after(username, client)
     if wait:
         LOGINS.labels(result="rate_limited").inc()
         return None, wait
     user = authenticate(username, password) if isinstance(password, str) else None
     if user is None:
-        record_failure(username)
+        record_failure(username, client)
         LOGINS.labels(result="failure").inc()
         return None, 0
     clear_failures(username)
