@@ -4,10 +4,12 @@ that shows the test would notice the opposite."""
 import sqlite3
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, Api
 
 from stockapp import create_app
+from stockapp.auth import passwords
 from stockapp.auth.session import safe_next
+from stockapp.security import csrf
 
 HTTPS = "https://stocks.example"
 
@@ -118,6 +120,154 @@ def test_the_html_form_counts_against_the_same_limits(api, client, make_app):
     assert response.status_code == 429 and "Retry-After" in response.headers
 
 
+# User enumeration ------------------------------------------------------------------------
+
+
+def test_unknown_and_known_accounts_are_throttled_alike(api, make_api):
+    api.register("alice")
+    answers = []
+    for name in ("alice", "nobody"):
+        client = make_api()
+        for _ in range(5):
+            client.login(name, "wrong password!")
+        response = client.login(name, "wrong password!")
+        answers.append((response.status_code, response.get_json()))
+    assert answers[0] == answers[1] == (429, {"error": "too many failed logins, try again later"})
+
+
+class CountingHasher:
+    def __init__(self, real):
+        self.real, self.verified = real, []
+
+    def verify(self, stored_hash, password):
+        self.verified.append(stored_hash)
+        return self.real.verify(stored_hash, password)
+
+
+def test_an_unknown_account_costs_one_hash_like_a_known_one(api, make_api, monkeypatch):
+    api.register("alice")
+    counting = CountingHasher(passwords.HASHER)
+    monkeypatch.setattr(passwords, "HASHER", counting)
+    client = make_api()
+    client.login("alice", "wrong password!")
+    client.login("nobody", "wrong password!")
+    # One verification each: the unknown user's is against a dummy hash, so it costs the same.
+    assert len(counting.verified) == 2
+    assert counting.verified[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert counting.verified[1] == passwords._DUMMY_HASH != counting.verified[0]
+
+
+# Cookies ---------------------------------------------------------------------------------
+
+
+def test_the_login_cookie_carries_the_production_flags(production_app, api):
+    api.register("alice")  # the testing app shares the database
+    client = production_app.test_client()
+    token = client.get("/api/csrf", base_url=HTTPS).get_json()["csrf_token"]
+    response = client.post(
+        "/api/auth/login",
+        json={"username": "alice", "password": PASSWORD},
+        headers={"X-CSRFToken": token},
+        base_url=HTTPS,
+    )
+    assert response.status_code == 200
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert flag in cookie
+    assert "Domain=" not in cookie and "Expires=" not in cookie  # a browser-session cookie
+
+
+def test_other_environments_use_a_plain_cookie_name(app):
+    """The control: the flags are production's own, not a default the test would always see."""
+    assert app.config["SESSION_COOKIE_NAME"] == "session"
+    assert not app.config.get("SESSION_COOKIE_SECURE")
+
+
+# CSRF on every state-changing route ------------------------------------------------------
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def state_changing_routes(app):
+    """(method, url) of every rule that accepts an unsafe method, from the app's URL map."""
+    adapter = app.url_map.bind("localhost")
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & UNSAFE):
+            values = dict.fromkeys(rule.arguments, 1)  # CSRF is checked before the view
+            found.append((method, adapter.build(rule.endpoint, values, method=method)))
+    return sorted(found)
+
+
+def is_csrf_rejection(response):
+    if response.status_code != 400:
+        return False
+    if response.is_json:
+        return response.get_json().get("error") == "csrf token missing or invalid"
+    return "CSRF token" in response.get_data(as_text=True)
+
+
+def unprotected_routes(app):
+    """The state-changing routes a logged-in browser could be made to call without a token."""
+    victim = Api(app.test_client())
+    victim.register("victim")
+    missing = []
+    for method, url in state_changing_routes(app):
+        response = victim.client.open(url, method=method, json={})
+        if not is_csrf_rejection(response):
+            missing.append((method, url))
+    return missing
+
+
+def test_every_state_changing_route_requires_a_csrf_token(app):
+    routes = state_changing_routes(app)
+    assert {
+        ("POST", "/api/auth/login"),
+        ("POST", "/api/auth/logout"),
+        ("POST", "/api/auth/register"),
+        ("POST", "/api/lessons/1/complete"),
+        ("POST", "/lessons/1/complete"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("POST", "/register"),
+    } <= set(routes)
+    assert unprotected_routes(app) == []
+
+
+def test_a_valid_token_passes_every_route(app):
+    """The control: with the session's token none of them is refused as a CSRF failure."""
+    for method, url in state_changing_routes(app):
+        client = Api(app.test_client())
+        response = client.client.open(
+            url, method=method, json={}, headers={"X-CSRFToken": client.csrf()}
+        )
+        assert not is_csrf_rejection(response), (method, url)
+
+
+def test_a_new_route_is_protected_unless_exempted(make_app, monkeypatch):
+    plain = make_app()
+    plain.add_url_rule("/api/new-thing", "new_thing", lambda: "done", methods=["POST"])
+    assert ("POST", "/api/new-thing") in state_changing_routes(plain)
+    assert unprotected_routes(plain) == []  # protection is the default for any new route
+
+    monkeypatch.setattr(csrf, "_exempt_views", set(csrf._exempt_views))
+
+    @csrf.exempt
+    def open_door():
+        return "changed"
+
+    exempted = make_app()
+    exempted.add_url_rule("/api/open-door", "open_door", open_door, methods=["POST"])
+    assert unprotected_routes(exempted) == [("POST", "/api/open-door")]  # and the check sees it
+
+
+def test_logout_is_not_a_get(alice):
+    assert alice.get("/logout").status_code == 405  # an <img src=/logout> cannot log out
+    assert alice.get("/api/auth/logout").status_code == 405
+    assert alice.get("/api/me").status_code == 200
+
+
 # Sessions --------------------------------------------------------------------------------
 
 
@@ -195,6 +345,20 @@ def test_the_database_holds_only_a_hash_of_the_session_token(alice, db_path):
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     token = serializer.loads(cookie_of(alice))["sid"]
     assert token not in rows[0][0]
+
+
+# Passwords and request size --------------------------------------------------------------
+
+
+def test_passwords_are_bounded(api):
+    assert api.register("alice", "x" * 257).status_code == 400
+    assert api.register("alice", "x" * 256).status_code == 201  # the control: the bound is 256
+
+
+def test_an_oversized_body_is_refused(api):
+    response = api.post("/api/auth/login", {"username": "alice", "password": "x" * 70_000})
+    assert response.status_code == 413
+    assert response.is_json
 
 
 # Error pages in production ---------------------------------------------------------------
