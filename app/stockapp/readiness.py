@@ -129,7 +129,8 @@ class Readiness:
 
     def _storage(self, now):
         """Degraded (ok False) names every cause found; it never stops reads."""
-        directory = os.path.dirname(os.path.abspath(self.app.config["DATABASE"]))
+        path = os.path.abspath(self.app.config["DATABASE"])
+        directory = os.path.dirname(path)
         minimum = self.app.config["STORAGE_MIN_FREE_BYTES"]
         try:
             info = os.statvfs(directory)
@@ -139,6 +140,12 @@ class Readiness:
         problems = []
         if info.f_flag & os.ST_RDONLY:
             problems.append(f"the filesystem of {directory} is read-only")
+        else:
+            # SQLite creates -wal and -shm with the database's mode: a database made read-only
+            # and back leaves them read-only, and writes keep failing until they are fixed too.
+            for name in (path, path + "-wal", path + "-shm"):
+                if os.path.exists(name) and not os.access(name, os.W_OK):
+                    problems.append(f"{name} is not writable")
         if free < minimum:
             problems.append(f"{free} bytes free on {directory}, below {minimum}")
         if self._write_failure is not None:

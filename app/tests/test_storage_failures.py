@@ -277,6 +277,33 @@ def test_a_read_only_database_refuses_writes_and_serves_reads(alice, monkeypatch
     assert alice.get("/lessons").status_code == 200
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes a file whatever its mode")
+def test_a_read_only_database_file_is_degraded_refuses_writes_and_serves_reads(
+    alice, clock, db_path
+):
+    files = [db_path, db_path + "-wal", db_path + "-shm"]
+    os.chmod(db_path, 0o444)
+    try:
+        expire(clock, alice.client.application)
+        assert alice.get("/api/me").status_code == 200
+        body = alice.get("/readyz").get_json()
+        assert body["status"] == "degraded"
+        # SQLite creates -wal and -shm with the database's mode, so they are read-only too.
+        expected = "; ".join(f"{name} is not writable" for name in files)
+        assert body["checks"]["storage"]["detail"] == expected
+        refused = alice.post("/api/lessons/rsi/complete")
+        assert_write_refused(refused, "database is read-only", "30")
+        os.chmod(db_path, 0o644)  # half fixed: writes still fail, and readiness says why
+        detail = alice.get("/readyz").get_json()["checks"]["storage"]["detail"]
+        assert f"{db_path}-shm is not writable" in detail
+        assert alice.post("/api/lessons/rsi/complete").status_code == 503
+    finally:
+        for name in files:
+            os.chmod(name, 0o644)
+    assert alice.post("/api/lessons/rsi/complete").status_code == 200
+    assert alice.get("/readyz").get_json()["status"] == "ready"
+
+
 def test_a_locked_database_refuses_writes_and_serves_reads(make_app, make_api, db_path):
     api = make_api(make_app(DATABASE_TIMEOUT=0.05))
     assert api.register("alice").status_code == 201
