@@ -3,6 +3,7 @@
 import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,24 @@ class BaseConfig:
     # session-bound token plus SameSite=Lax cookies already stop cross-site posts.
     WTF_CSRF_SSL_STRICT = False
     PRICE_DIR = str(PACKAGE_DIR / "data" / "prices")
+    # A login lasts at most this long, counted on the server from the login (auth/users.py);
+    # the cookie's signature expires with it.
+    SESSION_LIFETIME_SECONDS = 7 * 24 * 3600
+    PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_LIFETIME_SECONDS)
+    # How long a readiness report stands before the request gate checks again (readiness.py).
+    READINESS_CACHE_SECONDS = 2.0
+    # How long a request waits for another connection's write lock before answering 503.
+    DATABASE_TIMEOUT = 5.0
 
     def __init__(self):
         self.DATABASE = os.environ.get("STOCKAPP_DATABASE", "/var/lib/stockapp/stockapp.db")
         self.PROXY_HOPS = _env_int("STOCKAPP_PROXY_HOPS", self.DEFAULT_PROXY_HOPS)
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 300)
+        # Per client address (after ProxyFix): one client trying many accounts.
+        self.LOGIN_MAX_FAILURES_PER_CLIENT = _env_int("LOGIN_MAX_FAILURES_PER_CLIENT", 30)
+        # Below this many free bytes under the database, /readyz reports storage as degraded.
+        self.STORAGE_MIN_FREE_BYTES = _env_int("STOCKAPP_MIN_FREE_BYTES", 32 * 1024 * 1024)
         self.SECRET_KEY = self.load_secret_key()
 
     def load_secret_key(self):
@@ -77,6 +90,11 @@ class DevelopmentConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     DEFAULT_PROXY_HOPS = 1
+    # Flask takes DEBUG from FLASK_DEBUG; a stray FLASK_DEBUG=1 must not make errors propagate
+    # past the JSON/HTML error handlers (or reload templates) in production.
+    DEBUG = False
+    TESTING = False
+    PROPAGATE_EXCEPTIONS = False
     SESSION_COOKIE_SECURE = True
     # __Host- forbids Domain and requires Secure and Path=/, so no subdomain can plant it.
     SESSION_COOKIE_NAME = "__Host-session"

@@ -15,6 +15,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from . import version
+
 bp = Blueprint("metrics", __name__)
 
 HTTP_REQUESTS = Counter(
@@ -36,6 +38,15 @@ SIGNUPS = Counter("stockapp_signups_total", "Accounts created.")
 LESSONS_COMPLETED = Counter("stockapp_lessons_completed_total", "Lessons newly completed.")
 ANALYSIS_REQUESTS = Counter(
     "stockapp_analysis_requests_total", "Analyses served, by known symbol.", ["symbol"]
+)
+
+# One sample per version, not one per worker: in multiprocess mode "livemax" folds every live
+# process's 1 into one sample without a pid label ("all" and "liveall" would add one per pid).
+BUILD_INFO = Gauge(
+    "stockapp_build_info",
+    "The version this replica serves; the value is always 1.",
+    ["version"],
+    multiprocess_mode="livemax",
 )
 
 # Export zeros from the start so rate() and alerts see every outcome.
@@ -72,6 +83,8 @@ def _finish(_exc=None):
 
 def init_app(app):
     """Register the hooks first so later before_request failures (CSRF) are still counted."""
+    BUILD_INFO.clear()  # one version per process; a test's earlier app must not linger
+    BUILD_INFO.labels(version=version.current()).set(1)
     app.before_request(_start_timer)
     app.after_request(_record)
     app.teardown_request(_finish)

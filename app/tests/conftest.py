@@ -53,6 +53,7 @@ def make_app(db_path, monkeypatch):
     monkeypatch.setenv("STOCKAPP_ENV", "testing")
     monkeypatch.setenv("STOCKAPP_DATABASE", db_path)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("STOCKAPP_VERSION", raising=False)
     return lambda **overrides: create_app(overrides)
 
 
@@ -82,3 +83,21 @@ def alice(make_api):
     client = make_api()
     assert client.register("alice").status_code == 201
     return client
+
+
+@pytest.fixture
+def production(monkeypatch, db_path, tmp_path):
+    """The environment of a production replica; yields the secret key file."""
+    monkeypatch.setenv("STOCKAPP_ENV", "production")
+    monkeypatch.setenv("STOCKAPP_DATABASE", db_path)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("STOCKAPP_VERSION", raising=False)
+    secret = tmp_path / "secret_key"
+    secret.write_text("a-long-random-test-secret\n")
+    monkeypatch.setenv("SECRET_KEY_FILE", str(secret))
+    return secret
+
+
+@pytest.fixture
+def production_app(production):
+    return create_app()

@@ -8,16 +8,6 @@ from stockapp import create_app
 from stockapp.config import ConfigError
 
 
-@pytest.fixture
-def production(monkeypatch, db_path, tmp_path):
-    monkeypatch.setenv("STOCKAPP_ENV", "production")
-    monkeypatch.setenv("STOCKAPP_DATABASE", db_path)
-    secret = tmp_path / "secret_key"
-    secret.write_text("a-long-random-test-secret\n")
-    monkeypatch.setenv("SECRET_KEY_FILE", str(secret))
-    return secret
-
-
 def test_production_refuses_to_start_without_secret_key_file(production, monkeypatch):
     monkeypatch.delenv("SECRET_KEY_FILE")
     with pytest.raises(ConfigError, match="SECRET_KEY_FILE"):

@@ -21,13 +21,16 @@ def test_healthz_needs_no_database(make_app, tmp_path):
     assert app.test_client().get("/healthz").status_code == 200
 
 
-def test_readyz_all_checks_pass(client):
+def test_readyz_all_checks_pass(client, tmp_path):
     response = client.get("/readyz")
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "migrations", "price_data"}
+    assert set(body["checks"]) == {"database", "migrations", "price_data", "storage"}
     assert all(check["ok"] for check in body["checks"].values())
+    assert "cause" not in body
+    assert body["checks"]["price_data"]["detail"] == "5 symbols loaded"
+    assert body["checks"]["storage"]["detail"].endswith(" bytes free on " + str(tmp_path))
 
 
 def test_readyz_503_when_database_unreachable(make_app, tmp_path):
@@ -39,6 +42,8 @@ def test_readyz_503_when_database_unreachable(make_app, tmp_path):
     assert body["checks"]["database"]["ok"] is False
     assert "unable to open" in body["checks"]["database"]["detail"]
     assert body["checks"]["price_data"]["ok"] is True
+    assert body["cause"].startswith("database: OperationalError: unable to open")
+    assert response.headers["Retry-After"] == "5"
 
 
 def test_readyz_503_when_migrations_missing(make_app, tmp_path):
@@ -49,7 +54,7 @@ def test_readyz_503_when_migrations_missing(make_app, tmp_path):
     checks = response.get_json()["checks"]
     assert checks["database"]["ok"] is True
     assert checks["migrations"] == {"ok": False, "detail": checks["migrations"]["detail"]}
-    assert "pending migrations [1, 2, 3]" in checks["migrations"]["detail"]
+    assert "pending migrations [1, 2, 3, 4, 5]" in checks["migrations"]["detail"]
 
 
 def test_readyz_503_when_price_data_missing(make_app, tmp_path):

@@ -6,6 +6,7 @@ PUBLIC_PAGES = [
     "/",
     "/lessons",
     "/lessons/returns",
+    "/lessons/moving-averages",
     "/analysis",
     "/analysis/CRUX",
     "/login",

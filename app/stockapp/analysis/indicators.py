@@ -75,3 +75,34 @@ def analyse(closes, window, rsi_period=14):
         "annualised_volatility": annualised_volatility(returns),
         "max_drawdown": max_drawdown(closes),
     }
+
+
+def sma_series(closes, window):
+    """The SMA at every close: None until `window` closes exist, then sma() of the closes so far."""
+    return [
+        statistics.fmean(closes[i + 1 - window : i + 1]) if i + 1 >= window else None
+        for i in range(len(closes))
+    ]
+
+
+def _rsi_value(avg_gain, avg_loss):
+    return 100.0 if avg_loss == 0 else 100 - 100 / (1 + avg_gain / avg_loss)
+
+
+def rsi_series(closes, period=14):
+    """Wilder's RSI at every close, as rsi() of the closes so far; None for the first `period`
+    closes, which give fewer than `period` changes."""
+    values = [None] * len(closes)
+    changes = [b - a for a, b in pairwise(closes)]
+    if len(changes) < period:
+        return values
+    gains = [max(c, 0.0) for c in changes]
+    losses = [max(-c, 0.0) for c in changes]
+    avg_gain = statistics.fmean(gains[:period])
+    avg_loss = statistics.fmean(losses[:period])
+    values[period] = _rsi_value(avg_gain, avg_loss)
+    for i in range(period, len(changes)):
+        avg_gain = (avg_gain * (period - 1) + gains[i]) / period
+        avg_loss = (avg_loss * (period - 1) + losses[i]) / period
+        values[i + 1] = _rsi_value(avg_gain, avg_loss)
+    return values

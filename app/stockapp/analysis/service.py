@@ -1,7 +1,10 @@
 """Shared by the page and the API: symbol lookup, window parsing, achievement."""
 
+import sqlite3
+
 from flask import abort, current_app, session
 
+from .. import storage
 from ..auth.session import current_user_id
 from ..lessons.achievements import award_first_analysis
 from ..metrics import ANALYSIS_REQUESTS
@@ -47,7 +50,16 @@ def analysis_for(symbol, window):
 
 def _note_first_analysis():
     # The session remembers the award so busy readers do not write to SQLite every time.
+    # A read must not fail because the award cannot be written (disk full, read-only, locked):
+    # it is skipped, and tried again on the next analysis since the session is not marked.
     user_id = current_user_id()
     if user_id is not None and not session.get("analysis_awarded"):
-        award_first_analysis(user_id)
+        try:
+            award_first_analysis(user_id)
+        except sqlite3.DatabaseError as exc:
+            problem = storage.classify(exc)
+            if problem is None or problem.scope != storage.WRITE:
+                raise
+            current_app.logger.warning("first_analysis not awarded: %s", problem.cause)
+            return
         session["analysis_awarded"] = True

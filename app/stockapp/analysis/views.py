@@ -3,6 +3,7 @@
 from flask import render_template, request
 
 from . import bp
+from .chart import price_chart
 from .service import (
     DEFAULT_WINDOW,
     MAX_WINDOW,
@@ -23,11 +24,12 @@ def index():
 def symbol_page(symbol):
     window = parse_window(request.args.get("window"))
     result = analysis_for(symbol, window)
-    recent = all_prices()[result["symbol"]][-10:][::-1]
+    rows = all_prices()[result["symbol"]]
     return render_template(
         "analysis/symbol.html",
         a=result,
-        recent=recent,
+        chart=price_chart(result["symbol"], rows, window),
+        recent=rows[-10:][::-1],
         symbols=symbols(),
         window_range=(MIN_WINDOW, MAX_WINDOW, DEFAULT_WINDOW),
     )

@@ -46,7 +46,7 @@ def register():
 @bp.post("/api/auth/login")
 def login_api():
     username, password = _credentials()
-    user, wait = login(username, password)
+    user, wait = login(username, password, request.remote_addr)
     if wait:
         response = json_error(429, "too many failed logins, try again later")
         response.headers["Retry-After"] = str(wait)

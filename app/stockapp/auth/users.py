@@ -1,5 +1,7 @@
 """Accounts: validation, creation, lookup, and the shared login throttle."""
 
+import hashlib
+import hmac
 import math
 import re
 import secrets
@@ -51,6 +53,41 @@ def session_nonce(user_id):
     return row["session_nonce"] if row else None
 
 
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user_id):
+    """A new server-side session for the account; returns the token for the cookie."""
+    token, now = secrets.token_urlsafe(32), time.time()
+    lifetime = current_app.config["SESSION_LIFETIME_SECONDS"]
+    db.execute("DELETE FROM user_sessions WHERE created_at <= ?", (now - lifetime,))
+    db.execute(
+        "INSERT INTO user_sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)",
+        (_token_hash(token), user_id, now),
+    )
+    return token
+
+
+def end_session(token):
+    db.execute("DELETE FROM user_sessions WHERE token_hash = ?", (_token_hash(token),))
+
+
+def session_is_live(user_id, token, nonce):
+    """True while the session's row exists, is younger than the lifetime, and belongs to this
+    account with this nonce (a row left behind by a deletion without foreign keys, or an id
+    given to the next account, does not pass)."""
+    if not isinstance(token, str) or not isinstance(nonce, str) or not nonce:
+        return False
+    oldest = time.time() - current_app.config["SESSION_LIFETIME_SECONDS"]
+    row = db.fetch_one(
+        "SELECT u.session_nonce FROM user_sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.token_hash = ? AND s.user_id = ? AND s.created_at > ?",
+        (_token_hash(token), user_id, oldest),
+    )
+    return row is not None and hmac.compare_digest(nonce, row["session_nonce"])
+
+
 def authenticate(username, password):
     """The user dict when the credentials match, else None (same cost either way)."""
     row = db.fetch_one(
@@ -65,41 +102,59 @@ def _throttle_key(username):
     return str(username).strip().lower()[:64]
 
 
-def retry_after(username):
-    """Seconds until the next attempt is allowed, or 0 when not throttled."""
-    cfg = current_app.config
-    window, now = cfg["LOGIN_WINDOW_SECONDS"], time.time()
+def _client_key(client):
+    return str(client or "")[:64]
+
+
+def _wait(column, key, limit, window, now):
+    """Seconds until `key` (a username or a client) may try again; 0 below the limit."""
     row = db.fetch_one(
-        "SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts"
-        " WHERE username = ? AND attempted_at > ?",
-        (_throttle_key(username), now - window),
+        f"SELECT COUNT(*) AS n, MIN(attempted_at) AS oldest FROM login_attempts"
+        f" WHERE {column} = ? AND attempted_at > ?",
+        (key, now - window),
     )
-    if row["n"] < cfg["LOGIN_MAX_FAILURES"]:
+    if row["n"] < limit:
         return 0
     return max(1, math.ceil(row["oldest"] + window - now))
 
 
-def record_failure(username):
+def retry_after(username, client):
+    """Seconds until the next attempt is allowed, or 0 when neither the account nor the
+    client has reached its limit of failures in the window."""
+    cfg, now = current_app.config, time.time()
+    window = cfg["LOGIN_WINDOW_SECONDS"]
+    by_account = _wait("username", _throttle_key(username), cfg["LOGIN_MAX_FAILURES"], window, now)
+    by_client = _wait(
+        "client", _client_key(client), cfg["LOGIN_MAX_FAILURES_PER_CLIENT"], window, now
+    )
+    return max(by_account, by_client)
+
+
+def record_failure(username, client):
     key, now = _throttle_key(username), time.time()
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
     # Expired rows of every user go too, so sprayed usernames cannot grow the table.
     db.execute("DELETE FROM login_attempts WHERE attempted_at <= ?", (now - window,))
-    db.execute("INSERT INTO login_attempts (username, attempted_at) VALUES (?, ?)", (key, now))
+    db.execute(
+        "INSERT INTO login_attempts (username, client, attempted_at) VALUES (?, ?, ?)",
+        (key, _client_key(client), now),
+    )
 
 
 def clear_failures(username):
+    """A success forgets the account's failures, never the client's against other accounts."""
     db.execute("DELETE FROM login_attempts WHERE username = ?", (_throttle_key(username),))
 
 
-def login(username, password):
+def login(username, password, client):
     """(user, 0) on success, (None, 0) on bad credentials, (None, seconds) when throttled."""
-    wait = retry_after(username)
+    wait = retry_after(username, client)
     if wait:
         LOGINS.labels(result="rate_limited").inc()
         return None, wait
     user = authenticate(username, password) if isinstance(password, str) else None
     if user is None:
-        record_failure(username)
+        record_failure(username, client)
         LOGINS.labels(result="failure").inc()
         return None, 0
     clear_failures(username)

@@ -37,7 +37,7 @@ def login_page():
     if request.method == "GET":
         return render_template("auth/login.html", next_url=next_url)
     username, password = _form_credentials()
-    user, wait = login(username, password)
+    user, wait = login(username, password, request.remote_addr)
     if user is not None:
         log_in(user)
         return redirect(next_url)

@@ -5,6 +5,27 @@ from ..metrics import LESSONS_COMPLETED
 
 SUMMARY_COLUMNS = "id, slug, position, title, summary"
 
+# Lessons whose idea the analysis page's chart shows: where to send the reader, and why.
+CHART_LINKS = {
+    "moving-averages": {
+        "symbol": "ACME",
+        "window": 20,
+        "anchor": "price-chart",
+        "text": "See it on a chart: ACME's closes with their 20-day simple moving average",
+    },
+    "rsi": {
+        "symbol": "ACME",
+        "window": 20,
+        "anchor": "rsi-chart",
+        "text": "See it on a chart: ACME's RSI(14), with the 30-70 band shaded",
+    },
+}
+
+
+def chart_link(slug):
+    """The chart that illustrates a lesson, or None."""
+    return CHART_LINKS.get(slug)
+
 
 def all_lessons():
     rows = db.fetch_all(f"SELECT {SUMMARY_COLUMNS} FROM lessons ORDER BY position")

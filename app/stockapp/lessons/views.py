@@ -5,7 +5,15 @@ from flask import abort, flash, redirect, render_template, url_for
 from ..auth.session import current_user_id, page_login_required
 from . import bp
 from .achievements import ACHIEVEMENTS, award_for_progress, describe, user_achievements
-from .content import all_lessons, complete, completed_slugs, get_lesson, paragraphs, progress
+from .content import (
+    all_lessons,
+    chart_link,
+    complete,
+    completed_slugs,
+    get_lesson,
+    paragraphs,
+    progress,
+)
 
 
 @bp.get("/")
@@ -26,7 +34,11 @@ def lesson_detail(slug):
     user_id = current_user_id()
     done = user_id is not None and slug in completed_slugs(user_id)
     return render_template(
-        "lessons/detail.html", lesson=lesson, paragraphs=paragraphs(lesson["body"]), done=done
+        "lessons/detail.html",
+        lesson=lesson,
+        paragraphs=paragraphs(lesson["body"]),
+        done=done,
+        chart=chart_link(slug),
     )
 
 
