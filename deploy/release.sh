@@ -214,6 +214,7 @@ interrupted() {
     die 1 "interrupted; the running version still serves"
 }
 NEW_IDS=()
+REASON=""
 trap interrupted INT TERM
 
 # Starts $1 replicas of image tag $2 beside the running ones; prints the new containers' ids.
@@ -279,7 +280,9 @@ cut_over() {
     NEW_IDS=()
     CUTOVER_AT=$(date -u +%FT%TZ)
     log "$version serves from ${#new[@]} replica(s); draining ${#old[@]} old"
-    drain_and_remove "${old[@]}"
+    # Cut over already: a failure from here on leaves old replicas behind, not the release undone.
+    drain_and_remove "${old[@]}" ||
+        log "warning: the old replicas ${old[*]} were not all drained and removed: see them with 'status'"
 }
 
 # The image id of tag $1, or nothing.

@@ -77,14 +77,31 @@ routable_addresses() {
     if ((${#ready[@]})); then echo "${ready[*]}"; else echo "${undrained[*]}"; fi
 }
 
+# Rewrites the drain list through filter "$@" (stdin to stdout), under a lock: the watcher and
+# `drain`/`undrain` (run by the release command) change it concurrently.
+edit_drained() {
+    (
+        flock 8
+        touch "$DRAINED"
+        new=$DRAINED.$BASHPID
+        "$@" <"$DRAINED" >"$new" || true
+        mv "$new" "$DRAINED"
+    ) 8>"$RUN_DIR/drained.lock"
+}
+
+# The lines of stdin that are among the words of $1.
+keep_listed() {
+    local address
+    while read -r address; do
+        [[ " $1 " == *" $address "* ]] && printf '%s\n' "$address"
+    done
+    return 0
+}
+
 # Forgets drained addresses DNS no longer lists (Docker may give one to a new container).
 prune_drained() {
     [[ -s $DRAINED ]] || return 0
-    local address kept=""
-    while read -r address; do
-        [[ " $1 " == *" $address "* ]] && kept+="$address"$'\n'
-    done <"$DRAINED"
-    printf '%s' "$kept" >"$DRAINED.new" && mv "$DRAINED.new" "$DRAINED"
+    edit_drained keep_listed "$1"
 }
 
 # nginx 1.22 resolves an upstream's server names once, at start: so the upstream block is
@@ -187,14 +204,13 @@ case ${1:-serve} in
         for address in "$@"; do
             [[ $address =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { log "drain: $address is not an IPv4 address"; exit 64; }
         done
-        printf '%s\n' "$@" >>"$DRAINED"
+        edit_drained sh -c 'cat; printf "%s\n" "$@"' _ "$@"
         log "draining $*: no new requests once nginx reloads"
         ;;
     undrain)
         # Once the drained containers are gone: Docker hands their addresses to new ones.
         shift
-        grep -vxF -f <(printf '%s\n' "$@") "$DRAINED" >"$DRAINED.new" 2>/dev/null || true
-        mv "$DRAINED.new" "$DRAINED"
+        edit_drained grep -vxF -f <(printf '%s\n' "$@")
         ;;
     upstream)
         cat "$RUN_DIR/upstream.addresses"

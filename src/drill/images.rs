@@ -25,8 +25,6 @@ pub async fn build_app(
     let copy = tempfile::tempdir().map_err(|e| observe("a scratch folder", &e))?;
     case::copy_tree(root, &["app"], copy.path()).map_err(|e| observe("copying the app", &e))?;
     let app = copy.path().join("app");
-    std::fs::write(app.join("stockapp/version.py"), format!("VERSION = {tag:?}\n"))
-        .map_err(|e| observe("stamping the version", &e))?;
     change(&app).map_err(|e| observe("changing the app", &e))?;
     let image = format!("{REPOSITORY}:{tag}");
     let mut build = Command::new("docker");

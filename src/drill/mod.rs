@@ -12,12 +12,17 @@ use std::pin::Pin;
 
 use crate::check::{Check, Finding, Location};
 use crate::observe::Outcome;
-use crate::prod::BootedSite;
+use crate::site::Site;
+use crate::stack::Stack;
 
 /// What a drill works on.
 pub struct DrillTarget<'a> {
-    /// The booted production site.
-    pub booted: &'a BootedSite,
+    /// The production stack.
+    pub stack: &'a Stack,
+    /// The site through its proxy.
+    pub site: &'a Site,
+    /// The CA the site's certificate chains to (the test CA, or Pebble's root).
+    pub ca_pem: &'a Path,
     /// The tree the stack was built from (the repository, or a mutated copy): its
     /// `deploy/release.sh` and `app/` are what the drills run and build.
     pub root: &'a Path,
@@ -56,12 +61,20 @@ pub(crate) use look;
 pub static ALL: [&DrillCheck; 5] =
     [&release::BAD_INPUT, &release::NEVER_HEALTHY, &release::GOOD_RELEASE, &release::ROLLBACK, &release::BROKEN_ROUTE];
 
+/// A folder for the release command's record, with the stand-in for `.env` it keeps
+/// APP_VERSION in (`env`); removed when dropped.
+pub fn new_state() -> std::io::Result<tempfile::TempDir> {
+    let state = tempfile::tempdir()?;
+    std::fs::write(state.path().join("env"), "# the drill's stand-in for .env\nAPP_VERSION=\n")?;
+    Ok(state)
+}
+
 /// Runs `drill` on `target`: its problems as findings, or one saying why it could not run.
 pub async fn run(drill: &'static DrillCheck, target: &DrillTarget<'_>) -> Vec<Finding> {
     match (drill.run.look)(target).await {
         Ok(problems) => problems.into_iter().map(|p| drill.finding(Location::url(p.url), p.message)).collect(),
         Err(error) => {
-            vec![drill.finding(Location::url(target.booted.site.url("/")), format!("could not run: {error}"))]
+            vec![drill.finding(Location::url(target.site.url("/")), format!("could not run: {error}"))]
         }
     }
 }

@@ -110,7 +110,14 @@ async fn reloads(dev: &Dev) -> Result<()> {
     let (_, before) = get_json(&url).await?;
     let edited = format!("reload-{}", std::process::id());
     ensure!(before["version"] != edited.as_str(), "version already edited: {before}");
-    std::fs::write(source.join("stockapp/version.py"), format!("VERSION = \"{edited}\"\n"))?;
+    let file = source.join("stockapp/version.py");
+    let text = std::fs::read_to_string(&file)?;
+    let stamped: Vec<String> = text
+        .lines()
+        .map(|line| if line.starts_with("VERSION = ") { format!("VERSION = \"{edited}\"") } else { line.to_owned() })
+        .collect();
+    ensure!(stamped.join("\n") != text.trim_end(), "stockapp/version.py has no `VERSION = ` line to edit");
+    std::fs::write(&file, stamped.join("\n") + "\n")?;
     let edited_at = Instant::now();
     wait::until("the edited version served", Duration::from_secs(45), Duration::from_millis(250), || async {
         match get_json(&url).await {

@@ -28,8 +28,8 @@ use crate::checks::{self, Booted, MIN_DAYS_LEFT};
 const TREE: [&str; 7] =
     ["compose.prod.yml", ".env.example", "deploy", "app", "fixtures/monitoring", "fixtures/overlays", "docs"];
 
-/// The stack areas of the catalog (`release` runs on the release suite's own stack).
-const AREAS: [&str; 3] = ["edge", "monitoring", "proxy"];
+/// The stack areas of the catalog.
+const AREAS: [&str; 4] = ["edge", "monitoring", "proxy", "release"];
 
 /// One group's booted stack and the checks' findings on it, computed once.
 pub struct Mutant {
@@ -74,8 +74,10 @@ fn entries() -> Result<Vec<Case>> {
     Ok(all)
 }
 
-/// Groups of entries that can share a stack: disjoint checks, edits that all still apply one
-/// after the other, no conflicting variable, at most one overlay, no scope of their own.
+/// Groups of entries that can share a stack: the same area (stacks of different areas then
+/// run side by side), disjoint checks, edits that all still apply one after the other, no
+/// conflicting variable, at most one overlay. An entry with a scope of its
+/// own (a drill, which sees every change of its stack) has a stack to itself.
 fn groups(entries: Vec<Case>) -> Vec<Vec<Case>> {
     let mut groups: Vec<Vec<Case>> = Vec::new();
     for entry in entries {
@@ -85,6 +87,7 @@ fn groups(entries: Vec<Case>) -> Vec<Vec<Case>> {
                 && edits_compose(group, &entry)
                 && group.iter().all(|other| {
                     other.expect.stack.scope.is_empty()
+                        && other.dir.parent() == entry.dir.parent()
                         && other.expect.fails.keys().all(|id| !entry.expect.fails.contains_key(id))
                         && other.expect.stack.env.keys().all(|k| !entry.expect.stack.env.contains_key(k))
                         && (other.expect.stack.overlay.is_none() || entry.expect.stack.overlay.is_none())
@@ -137,6 +140,16 @@ fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
     scope
 }
 
+/// Whether a live monitoring check is in `scope`: the stack then runs the monitoring overlay.
+fn monitored(scope: &[&'static Meta]) -> bool {
+    scope.iter().any(|m| live::ALL.iter().any(|c| std::ptr::eq(*m, &c.meta)))
+}
+
+/// Whether a hardening rule is in `scope`: every service must then run.
+fn hardened(scope: &[&'static Meta]) -> bool {
+    scope.iter().any(|m| m.kind == Kind::Hardening)
+}
+
 /// One suite per group.
 pub fn suites() -> Vec<Box<dyn AnySuite>> {
     let entries = match entries() {
@@ -169,7 +182,7 @@ fn suite(number: usize, cases: Vec<Case>) -> Suite<Mutant> {
         |m: Mutant| Box::pin(async move { m.booted.down().await.map_err(|e| e.to_string()) }),
     )
     .requires(Requirement::Docker)
-    .weighing(2);
+    .weighing(if monitored(&scope_of(&cases)) || hardened(&scope_of(&cases)) { 2 } else { 1 });
     for case in &cases {
         let name = case.name.clone();
         suite = suite.with(Trial::new(
@@ -205,8 +218,8 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
         }
     }
     let scope = scope_of(&cases);
-    let monitored = scope.iter().any(|m| live::ALL.iter().any(|c| std::ptr::eq(*m, &c.meta)));
-    if !monitored && scope.iter().all(|m| m.kind != Kind::Hardening) {
+    let monitored = monitored(&scope);
+    if !monitored && !hardened(&scope) {
         overlays.push(tree.path().join("fixtures/overlays/without-monitoring.yml"));
     }
     let monitoring = if monitored { Some(Overlay::write(tree.path())?) } else { None };
@@ -245,8 +258,7 @@ async fn boot(tag: &str, cases: Vec<Case>) -> Result<Mutant> {
         config: None,
     })
     .await?;
-    let state = tempfile::tempdir()?;
-    std::fs::write(state.path().join("env"), "APP_VERSION=\n")?;
+    let state = drill::new_state()?;
     Ok(Mutant {
         booted,
         project,
@@ -304,7 +316,15 @@ async fn findings(m: &Mutant) -> &[Finding] {
             for check in edge_disrupting {
                 found.extend(edge::run(check, &target).await);
             }
-            let drills = DrillTarget { booted: &m.booted, root: m.tree.path(), state: m.state.path(), label: &m.tag };
+            let ca = m.booted.ca.ca_pem();
+            let drills = DrillTarget {
+                stack: &m.booted.stack,
+                site: &m.booted.site,
+                ca_pem: &ca,
+                root: m.tree.path(),
+                state: m.state.path(),
+                label: &m.tag,
+            };
             for check in drill::ALL.iter().filter(|d| in_scope(&d.meta)) {
                 found.extend(drill::run(check, &drills).await);
             }
