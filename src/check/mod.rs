@@ -137,6 +137,7 @@ pub fn catalog() -> Vec<&'static Meta> {
     all.extend(crate::k8s::rules::ALL.iter().map(|rule| &rule.meta));
     all.extend(crate::hardening::rules::ALL.iter().map(|rule| &rule.meta));
     all.extend(crate::edge::ALL.iter().map(|check| &check.meta));
+    all.extend(crate::browser::ALL.iter().map(|check| &check.meta));
     all.extend(crate::monitoring::catalog());
     all.sort_by_key(|meta| meta.id);
     all
