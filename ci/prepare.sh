@@ -4,6 +4,7 @@
 #   - a local Debian bookworm base image when no registry is reachable, tagged by recipe hash
 #   - kubernetes-validate (PyPI), Kubernetes' schemas for the static k8s test
 #   - shellcheck and ruff (PyPI, pinned), the linters of ci/lint.sh
+#   - Chromium and chromedriver (Debian's chromium, chromium-driver), for the browser checks
 #   - a wheelhouse for the app's Python dependencies (containers here cannot reach PyPI)
 #   - no untagged images left by earlier test runs
 #   - .env with BASE_IMAGE, so `docker compose` and the harness build from that base
@@ -128,6 +129,8 @@ main() {
   command -v docker >/dev/null || die "the docker CLI is not installed"
   ensure_compose_plugin
   ensure_python_tools
+  # The browser checks (SP44x) drive headless Chromium through chromedriver; they need no engine.
+  ensure_apt_packages chromium:chromium chromedriver:chromium-driver
   ensure_wheelhouse
   if ! docker_answers; then
     require_docker && die "no Docker engine answers 'docker info' (is dockerd running? DOCKER_HOST=${DOCKER_HOST:-unset})"

@@ -150,6 +150,129 @@ pub fn run_blocking(mut command: std::process::Command, timeout: Duration) -> Re
     Ok(Output { stdout, stderr })
 }
 
+/// How much of what a background program prints is kept for messages.
+const KEPT: usize = 16 * 1024;
+
+/// A program left running in the background (a server such as chromedriver), started by
+/// [`start`]. Dropping it kills its whole process group, so whatever it launched (a browser and
+/// its helpers) goes with it; no process outlives the run that started it.
+#[derive(Debug)]
+pub struct Running {
+    child: tokio::process::Child,
+    shown: String,
+    said: Said,
+}
+
+impl Running {
+    /// The command line, for messages.
+    pub fn command(&self) -> &str {
+        &self.shown
+    }
+
+    /// The last of what it printed (both streams, interleaved as read).
+    pub fn said(&self) -> String {
+        self.said.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How it ended, if it has (`None`: still running).
+    pub fn exited(&mut self) -> Option<String> {
+        self.child.try_wait().ok().flatten().map(|status| status.to_string())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // Its own process group (see `start`): the group's id is its pid.
+            let mut kill = std::process::Command::new("kill");
+            kill.args(["-KILL", "--", &format!("-{pid}")]);
+            let _ = run_blocking(kill, Duration::from_secs(5));
+        }
+        // `kill_on_drop` kills and reaps the leader itself, should the group kill have failed.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// What a background program printed, shared with the tasks that drain its streams.
+type Said = std::sync::Arc<std::sync::Mutex<String>>;
+
+/// Starts `command` in a process group of its own and reads its standard output until `ready`
+/// recognises a line (a banner naming its port, say), for at most `timeout`; returns it running
+/// with what `ready` made of that line. A program that exits first, or says nothing ready in
+/// time, is killed and reported with the tail of what it printed.
+pub async fn start<T>(
+    mut command: Command,
+    timeout: Duration,
+    mut ready: impl FnMut(&str) -> Option<T>,
+) -> Result<(Running, T), CommandError> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let shown = describe(&command);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true).process_group(0);
+    let mut child = command.spawn().map_err(|source| CommandError::Spawn { command: shown.clone(), source })?;
+    let said = Said::default();
+    let stderr = child.stderr.take().map(|stderr| drain(stderr, said.clone()));
+    let stdout = child.stdout.take();
+    let mut running = Running { child, shown: shown.clone(), said: said.clone() };
+    let Some(stdout) = stdout else {
+        return Err(CommandError::Failed { command: shown, status: "no stdout".into(), stderr: String::new() });
+    };
+    let mut lines = BufReader::new(stdout).lines();
+    let found = tokio::time::timeout(timeout, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            keep(&said, &line);
+            if let Some(value) = ready(&line) {
+                return Some(value);
+            }
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(value)) => {
+            // The rest of its stdout is drained like its stderr, on a task of its own.
+            drop(drain(lines.into_inner().into_inner(), said));
+            Ok((running, value))
+        }
+        Ok(None) => {
+            // Its stdout closed: it exited, or is about to.
+            let status = match tokio::time::timeout(Duration::from_secs(5), running.child.wait()).await {
+                Ok(Ok(status)) => status.to_string(),
+                _ => "its output closed".to_owned(),
+            };
+            if let Some(stderr) = stderr {
+                // Let what it printed last on stderr arrive before it is quoted.
+                let _ = tokio::time::timeout(Duration::from_secs(1), stderr).await;
+            }
+            Err(CommandError::Failed { command: shown, status, stderr: tail(&running.said(), 40) })
+        }
+        Err(_) => Err(CommandError::Timeout { command: shown, timeout }),
+    }
+}
+
+/// Reads `stream` to its end on a task of its own, keeping its lines: a program whose output
+/// nobody reads blocks once the pipe is full.
+fn drain(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static, said: Said) -> tokio::task::JoinHandle<()> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            keep(&said, &line);
+        }
+    })
+}
+
+/// Adds `line` to what was said, keeping only the last [`KEPT`] bytes.
+fn keep(said: &Said, line: &str) {
+    let mut kept = said.lock().unwrap_or_else(|e| e.into_inner());
+    kept.push_str(line);
+    kept.push('\n');
+    if kept.len() > KEPT {
+        let cut = kept.len() - KEPT;
+        let cut = (cut..kept.len()).find(|&i| kept.is_char_boundary(i)).unwrap_or(kept.len());
+        kept.drain(..cut);
+    }
+}
+
 /// The program and its arguments as one line, for messages.
 pub fn describe(command: &Command) -> String {
     describe_std(command.as_std())
@@ -167,4 +290,53 @@ fn describe_std(std: &std::process::Command) -> String {
 pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.trim_end().lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str) -> Command {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", script]);
+        sh
+    }
+
+    #[tokio::test]
+    async fn a_started_program_is_ready_when_it_says_so_and_its_whole_group_dies_with_it() {
+        let script = "sleep 300 & echo \"helper $!\"; echo 'listening on 4242'; wait";
+        let mut helper = None;
+        let ready = |line: &str| {
+            if let Some(pid) = line.strip_prefix("helper ") {
+                helper = pid.parse::<u32>().ok();
+            }
+            line.strip_prefix("listening on ").and_then(|port| port.parse::<u16>().ok())
+        };
+        let (mut running, port) = start(shell(script), Duration::from_secs(10), ready).await.unwrap();
+        assert_eq!(port, 4242);
+        assert_eq!(running.exited(), None);
+        assert!(running.said().contains("listening on 4242"), "{}", running.said());
+        let helper = helper.expect("the helper's pid");
+        assert!(std::path::Path::new(&format!("/proc/{helper}")).exists());
+        drop(running);
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            // Killed: gone, or a zombie until its reaper (init here) collects it.
+            std::fs::read_to_string(format!("/proc/{helper}/stat")).map_or(true, |stat| stat.contains(") Z "))
+        });
+        assert!(gone, "the program's child outlived it");
+    }
+
+    #[tokio::test]
+    async fn a_program_that_exits_before_it_is_ready_is_reported_with_what_it_said() {
+        let error = start(shell("echo 'cannot bind' >&2; exit 3"), Duration::from_secs(10), |_| Some(())).await;
+        let error = error.map(|_| ()).unwrap_err().to_string();
+        assert!(error.contains("exit status: 3") && error.contains("cannot bind"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_program_that_never_says_it_is_ready_times_out() {
+        let error = start(shell("echo starting; sleep 30"), Duration::from_millis(300), |_| None::<()>).await;
+        assert!(matches!(error, Err(CommandError::Timeout { .. })), "{error:?}");
+    }
 }

@@ -7,6 +7,7 @@
 //! monitoring ([`monitoring`]). The rest is how they reach what they judge: the [`stack`] under
 //! test, the [`site`] through its proxy, the one [`command`] runner with a deadline.
 
+pub mod browser;
 pub mod check;
 pub mod command;
 pub mod compose_config;

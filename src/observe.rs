@@ -49,6 +49,9 @@ pub enum ObserveError {
     /// What was waited for never came.
     #[error(transparent)]
     Wait(#[from] crate::wait::WaitError),
+    /// The browser could not be started or driven.
+    #[error(transparent)]
+    Browser(#[from] crate::browser::BrowserError),
     /// Anything else that stops the observation, said plainly.
     #[error("{0}")]
     Observation(String),

@@ -46,6 +46,8 @@ pub struct Trial<C> {
     pub phase: Phase,
     /// How long it may take.
     pub timeout: Duration,
+    /// What it needs beyond its suite's requirements (a tool only it uses).
+    pub requires: Vec<Requirement>,
     /// What it does.
     pub run: TrialFn<C>,
 }
@@ -53,12 +55,19 @@ pub struct Trial<C> {
 impl<C> Trial<C> {
     /// A read-phase trial named `name`, at most 10 minutes long.
     pub fn new(name: impl Into<String>, run: TrialFn<C>) -> Self {
-        Self { name: name.into(), phase: Phase::Read, timeout: Duration::from_secs(600), run }
+        Self { name: name.into(), phase: Phase::Read, timeout: Duration::from_secs(600), requires: Vec::new(), run }
     }
 
     /// The same trial in `phase`.
     pub fn in_phase(mut self, phase: Phase) -> Self {
         self.phase = phase;
+        self
+    }
+
+    /// The same trial needing `requirement`: where it is missing, this trial alone is skipped
+    /// (or fails, where every test must run); the suite's other trials run.
+    pub fn requires(mut self, requirement: Requirement) -> Self {
+        self.requires.push(requirement);
         self
     }
 }
@@ -166,6 +175,8 @@ pub trait AnySuite: Send {
     fn trial_names(&self) -> Vec<String>;
     /// Why it cannot run here, if it cannot.
     fn missing(&self) -> Option<String>;
+    /// Its trials that cannot run here for a requirement of their own: full name -> why.
+    fn trials_missing(&self) -> BTreeMap<String, String>;
     /// Its weight.
     fn weight(&self) -> u32;
     /// Boots it, runs the `selected` trials in order, reports each outcome, tears it down.
@@ -193,6 +204,15 @@ impl<C: Send + Sync + 'static> AnySuite for Suite<C> {
 
     fn missing(&self) -> Option<String> {
         self.requires.iter().find_map(Requirement::missing)
+    }
+
+    fn trials_missing(&self) -> BTreeMap<String, String> {
+        self.trials
+            .iter()
+            .filter_map(|t| {
+                Some((format!("{}::{}", self.name, t.name), t.requires.iter().find_map(Requirement::missing)?))
+            })
+            .collect()
     }
 
     fn weight(&self) -> u32 {
@@ -283,10 +303,13 @@ pub fn main(suites: Vec<Box<dyn AnySuite>>) -> ! {
     for suite in suites {
         let names = suite.trial_names();
         // None of these trials is ignored: `--ignored` selects nothing to run.
-        let selected: BTreeSet<String> =
+        let mut selected: BTreeSet<String> =
             names.iter().filter(|n| !args.ignored && selected_by(&args, n)).cloned().collect();
+        let own = if args.list { BTreeMap::new() } else { suite.trials_missing() };
+        selected.retain(|n| !own.contains_key(n));
         let missing = if selected.is_empty() || args.list { None } else { suite.missing() };
         for name in names {
+            let missing = missing.clone().or_else(|| own.get(&name).cloned());
             let trial = match (&missing, required) {
                 (Some(why), true) => {
                     let why = format!("every test must run here ({}=1) but {why}", docker::REQUIRE_DOCKER_VAR);
@@ -378,5 +401,17 @@ mod tests {
             .with(Trial::new("spend", noop()).in_phase(Phase::Exhaust))
             .with(Trial::new("a", noop()));
         assert_eq!(suite.trial_names(), ["s::b", "s::a", "s::spend", "s::kill"]);
+    }
+
+    #[test]
+    fn a_trial_missing_its_own_tool_is_named_with_why_and_the_others_are_not() {
+        let noop = || -> TrialFn<()> { Box::new(|_| Box::pin(async { Ok(()) })) };
+        let suite = Suite::plain("s")
+            .with(Trial::new("plain", noop()))
+            .with(Trial::new("needs-x", noop()).requires(Requirement::Tool("x".into(), Some("not installed".into()))))
+            .with(Trial::new("has-y", noop()).requires(Requirement::Tool("y".into(), None)));
+        assert_eq!(suite.missing(), None);
+        let missing = suite.trials_missing();
+        assert_eq!(missing.into_iter().collect::<Vec<_>>(), [("s::needs-x".to_owned(), "x: not installed".to_owned())]);
     }
 }

@@ -142,6 +142,7 @@ pub fn catalog() -> Vec<&'static Meta> {
     all.extend(crate::k8s::rules::ALL.iter().map(|rule| &rule.meta));
     all.extend(crate::hardening::rules::ALL.iter().map(|rule| &rule.meta));
     all.extend(crate::edge::ALL.iter().map(|check| &check.meta));
+    all.extend(crate::browser::ALL.iter().map(|check| &check.meta));
     all.extend(crate::monitoring::catalog());
     all.extend(crate::drill::ALL.iter().map(|drill| &drill.meta));
     all.sort_by_key(|meta| meta.id);

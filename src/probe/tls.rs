@@ -401,6 +401,33 @@ pub struct ServedCertificate {
 
 /// The certificate served at `addr` for SNI `server_name` (no verification).
 pub async fn served_certificate(addr: SocketAddr, server_name: &str) -> Result<ServedCertificate, TlsError> {
+    let leaf = served_leaf_pem(addr, server_name).await?;
+    let mut x509 = Command::new("openssl");
+    x509.args([
+        "x509", "-noout", "-subject", "-issuer", "-serial", "-enddate", "-dateopt", "iso_8601", "-nameopt", "RFC2253",
+    ]);
+    let read = command::run_with_input(x509, Some(leaf.as_bytes()), HANDSHAKE_TIMEOUT).await?;
+    parse_x509(&read.stdout).ok_or_else(|| TlsError::NoCertificate { addr, said: command::tail(&read.said(), 3) })
+}
+
+/// The DER SubjectPublicKeyInfo of the certificate served at `addr` for SNI `server_name` (no
+/// verification): what a key pin is the hash of.
+pub async fn served_public_key_der(addr: SocketAddr, server_name: &str) -> Result<Vec<u8>, TlsError> {
+    use base64::Engine;
+    let leaf = served_leaf_pem(addr, server_name).await?;
+    let mut x509 = Command::new("openssl");
+    x509.args(["x509", "-noout", "-pubkey"]);
+    let read = command::run_with_input(x509, Some(leaf.as_bytes()), HANDSHAKE_TIMEOUT).await?;
+    let body: String = read.stdout.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .ok()
+        .filter(|der| !der.is_empty())
+        .ok_or_else(|| TlsError::NoCertificate { addr, said: command::tail(&read.said(), 3) })
+}
+
+/// The first certificate (the leaf) served at `addr`, as PEM.
+async fn served_leaf_pem(addr: SocketAddr, server_name: &str) -> Result<String, TlsError> {
     reachable(addr).await?;
     let mut client = s_client(addr, server_name);
     client.arg("-showcerts");
@@ -409,12 +436,7 @@ pub async fn served_certificate(addr: SocketAddr, server_name: &str) -> Result<S
     let no_certificate = || TlsError::NoCertificate { addr, said: command::tail(&said, 3) };
     let begin = said.find("-----BEGIN CERTIFICATE-----").ok_or_else(no_certificate)?;
     let end = said[begin..].find("-----END CERTIFICATE-----").ok_or_else(no_certificate)? + begin + 25;
-    let mut x509 = Command::new("openssl");
-    x509.args([
-        "x509", "-noout", "-subject", "-issuer", "-serial", "-enddate", "-dateopt", "iso_8601", "-nameopt", "RFC2253",
-    ]);
-    let read = command::run_with_input(x509, Some(&said.as_bytes()[begin..end]), HANDSHAKE_TIMEOUT).await?;
-    parse_x509(&read.stdout).ok_or_else(no_certificate)
+    Ok(said[begin..end].to_owned())
 }
 
 fn parse_x509(text: &str) -> Option<ServedCertificate> {

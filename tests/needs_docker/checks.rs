@@ -77,6 +77,14 @@ pub fn edge_trials<C: Booted>() -> Vec<Trial<C>> {
     edge::ALL.iter().map(|check| edge_trial(check)).collect()
 }
 
+/// Every browser check's trial, each needing Chromium (skipped with why where it is missing).
+pub fn browser_trials<C: Booted>() -> Vec<Trial<C>> {
+    stackproof::browser::ALL
+        .iter()
+        .map(|check| edge_trial(check).requires(stackproof::browser::requirement()))
+        .collect()
+}
+
 /// Every container of `stack`, inspected, with its service's allowance from `project`.
 pub async fn containers(stack: &Stack, project: &Project) -> Result<Vec<Container>, String> {
     let ids: Vec<String> = stack.containers().await.map_err(|e| e.to_string())?.into_iter().map(|r| r.id).collect();

@@ -1,10 +1,11 @@
 //! Tests that need a Docker engine: the production stack and its checks, the mutants that show
-//! each check failing, the drills, the dev workflow, the harness's own stack handling. Suites
-//! boot side by side; every check is its own test (`cargo test --test needs_docker <name>`
-//! boots only the suites it needs).
+//! each check failing, the drills, the dev workflow, the harness's own stack handling; and the
+//! browser checks' controls (Chromium, no stack). Suites boot side by side; every check is its
+//! own test (`cargo test --test needs_docker <name>` boots only the suites it needs).
 
 mod acme;
 mod backup;
+mod browser;
 mod checks;
 #[path = "../common/mod.rs"]
 mod common;
@@ -36,5 +37,6 @@ fn main() {
     suites.push(Box::new(unhardened::suite()));
     suites.push(Box::new(proxy_config::suite()));
     suites.push(Box::new(machine::suite()));
+    suites.push(Box::new(browser::suite()));
     suite::main(suites)
 }

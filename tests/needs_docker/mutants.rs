@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
+use stackproof::browser;
 use stackproof::check::case::{self, Case};
 use stackproof::check::{self as checkmod, Finding, Kind, Location, Meta};
 use stackproof::drill::{self, DrillTarget};
@@ -122,7 +123,8 @@ fn edits_compose(group: &[Case], entry: &Case) -> bool {
 }
 
 /// The checks that run on a group: each entry's scope, else every check of the kinds named,
-/// among those a running stack answers (edge, hardening, live monitoring).
+/// among those a running stack answers (edge, hardening, live monitoring; the browser's edge
+/// checks where Chromium is installed).
 fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
     let explicit: BTreeSet<&str> = cases.iter().flat_map(|c| c.expect.stack.scope.iter().map(String::as_str)).collect();
     let kinds: BTreeSet<Kind> =
@@ -132,7 +134,8 @@ fn scope_of(cases: &[Case]) -> Vec<&'static Meta> {
         .map(|c| &c.meta)
         .chain(stackproof::hardening::rules::ALL.iter().map(|r| &r.meta))
         .chain(live::ALL.iter().map(|c| &c.meta))
-        .chain(drill::ALL.iter().map(|d| &d.meta));
+        .chain(drill::ALL.iter().map(|d| &d.meta))
+        .chain(browser::ALL.iter().filter(|_| browser::available()).map(|c| &c.meta));
     let mut scope: Vec<&'static Meta> = on_a_stack
         .filter(|m| if explicit.is_empty() { kinds.contains(&m.kind) } else { explicit.contains(m.id) })
         .collect();
@@ -183,6 +186,9 @@ fn suite(number: usize, cases: Vec<Case>) -> Suite<Mutant> {
     )
     .requires(Requirement::Docker)
     .weighing(if monitored(&scope_of(&cases)) || hardened(&scope_of(&cases)) { 2 } else { 1 });
+    if cases.iter().flat_map(|c| c.expect.fails.keys()).any(|id| browser::ALL.iter().any(|c| c.id == id)) {
+        suite = suite.requires(browser::requirement());
+    }
     for case in &cases {
         let name = case.name.clone();
         suite = suite.with(Trial::new(
@@ -277,8 +283,8 @@ fn make_readable(dir: &Path) -> Result<()> {
     Ok(std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?)
 }
 
-/// Every check of the scope on the group's stack, once, in the prod suite's order: what reads
-/// (edge, monitoring, hardening), then the monitoring alert while no replica has been stopped
+/// Every check of the scope on the group's stack, once, in the prod suite's order: the browser,
+/// what reads (edge, monitoring, hardening), then the monitoring alert while no replica has been stopped
 /// yet, then the edge checks that stop or kill replicas.
 async fn findings(m: &Mutant) -> &[Finding] {
     m.findings
@@ -293,6 +299,11 @@ async fn findings(m: &Mutant) -> &[Finding] {
                 live::ALL.iter().filter(|c| in_scope(&c.meta)).partition(|c| c.run.disrupts);
             let monitoring = Monitoring { stack: &m.booted.stack, site: &m.booted.site, root: m.tree.path() };
             let mut found = Vec::new();
+            // The browser first: its user registers and logs in before any check spends the
+            // client's log-in budget.
+            for check in browser::ALL.iter().filter(|c| in_scope(&c.meta)) {
+                found.extend(edge::run(check, &target).await);
+            }
             for check in edge_reading {
                 found.extend(edge::run(check, &target).await);
             }

@@ -68,6 +68,7 @@ pub fn suite() -> Suite<Prod> {
     suite
         .with_all(disrupting.into_iter().map(checks::live_trial))
         .with_all(checks::edge_trials())
+        .with_all(checks::browser_trials())
         .with_all(reading.into_iter().map(checks::live_trial))
         .with_all(checks::hardening_trials())
         .with(trial!("verify::passes-against-the-booted-site", Prod, verify_passes))
