@@ -161,7 +161,10 @@ mod tests {
     fn a_trailing_wildcard_default_and_missing_directives_are_caught() {
         let found = problems("default-src 'self' *").join("\n");
         // object-src falls back to default-src, as browsers do: judged there, not reported missing.
-        assert!(found.contains("default-src allows 'self' *") && found.contains("object-src is \"'self' *\""), "{found}");
+        assert!(
+            found.contains("default-src allows 'self' *") && found.contains("object-src is \"'self' *\""),
+            "{found}"
+        );
         assert!(found.contains("lacks frame-ancestors"), "{found}");
         let found = problems("script-src 'self'").join("\n");
         assert!(found.contains("sets no default-src") && found.contains("style-src unrestricted"), "{found}");
