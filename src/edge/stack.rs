@@ -537,6 +537,8 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
         }
     }
     let (served_under_load, victim) = busiest.ok_or_else(|| EdgeError::Observation("no app replica".into()))?;
+    let victim_address = stack.address_on(&victim.id, "backend").await?;
+    let retried_before = retried_away_from(stack, &victim_address).await?;
     let killed_at = Instant::now();
     stack.docker(&["kill", &victim.id], Duration::from_secs(30)).await?;
     tokio::time::sleep(LOAD_FOR.saturating_sub(started.elapsed())).await;
@@ -556,7 +558,17 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
             victim.name
         )));
     }
+    // The proxy's log names every replica a request went to: a request the dead replica
+    // failed, then another served, proves the kill hit traffic and the proxy took it elsewhere.
+    let retried_away = retried_away_from(stack, &victim_address).await? - retried_before;
+    println!("  the proxy sent {retried_away} requests on from {victim_address} to another replica");
     let mut problems = Vec::new();
+    if retried_away == 0 {
+        problems.push(problem(
+            &url,
+            format!("no request was retried away from the killed replica ({victim_address}) in the proxy's log: either the kill hit no traffic or the proxy does not retry"),
+        ));
+    }
     if after < AFTER_KILL_AT_LEAST {
         problems.push(problem(&url, format!("only {after} requests succeeded after the kill (want at least {AFTER_KILL_AT_LEAST}): the survivors did not carry the load")));
     }
@@ -576,4 +588,11 @@ async fn kill_under_load(target: &Target<'_>) -> Outcome {
     stack.docker(&["start", &victim.id], Duration::from_secs(60)).await?;
     wait_until_served(target, &url).await?;
     Ok(problems)
+}
+
+/// Requests in the proxy's log that `address` failed and the proxy then sent to another replica.
+async fn retried_away_from(stack: &Stack, address: &str) -> Result<usize, EdgeError> {
+    let logged = stack.service_logs("proxy", 100_000).await?;
+    let retried = format!("\"upstream_addr\":\"{address}:8000, ");
+    Ok(logged.lines().filter(|l| l.contains(&retried)).count())
 }
